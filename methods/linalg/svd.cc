@@ -10,6 +10,14 @@
 #include "absl/strings/str_format.h"
 
 namespace lrb {
+namespace {
+
+// LAPACK reports the optimal workspace size as a float; above 2^24 the value can round down and the
+// driver then rejects it ("parameter had an illegal value"), which LAPACKE's high-level wrappers
+// trigger for n ~ 3000. Query, then round up with margin.
+lapack_int WorkspaceSize(float query) { return static_cast<lapack_int>(static_cast<double>(query) * 1.001) + 64; }
+
+}  // namespace
 
 absl::StatusOr<Svd> ExactSvd(const Matrix& a) {
   if (a.size() == 0) return absl::InvalidArgumentError("SVD of an empty matrix");
@@ -22,8 +30,15 @@ absl::StatusOr<Svd> ExactSvd(const Matrix& a) {
   out.u.resize(m, k);
   out.s.resize(k);
   out.vt.resize(k, n);
-  const lapack_int info = LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', m, n, work.data(), m, out.s.data(), out.u.data(), m,
-                                         out.vt.data(), k);
+  std::vector<lapack_int> iwork(8 * static_cast<size_t>(k));
+  float query = 0;
+  lapack_int info = LAPACKE_sgesdd_work(LAPACK_COL_MAJOR, 'S', m, n, work.data(), m, out.s.data(), out.u.data(), m,
+                                        out.vt.data(), k, &query, -1, iwork.data());
+  if (info == 0) {
+    std::vector<float> buffer(WorkspaceSize(query));
+    info = LAPACKE_sgesdd_work(LAPACK_COL_MAJOR, 'S', m, n, work.data(), m, out.s.data(), out.u.data(), m,
+                               out.vt.data(), k, buffer.data(), static_cast<lapack_int>(buffer.size()), iwork.data());
+  }
   if (info != 0) {
     return absl::InternalError(absl::StrFormat("LAPACK sgesdd failed on a %dx%d matrix (info %d)", m, n, info));
   }
@@ -93,7 +108,15 @@ absl::StatusOr<SymmetricEigen> EigenSymmetric(const Matrix& a) {
   const lapack_int n = static_cast<lapack_int>(a.rows());
   Matrix v = a;
   Vector w(n);
-  const lapack_int info = LAPACKE_ssyevd(LAPACK_COL_MAJOR, 'V', 'U', n, v.data(), n, w.data());
+  float query = 0;
+  lapack_int iquery = 0;
+  lapack_int info = LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, 'V', 'U', n, v.data(), n, w.data(), &query, -1, &iquery, -1);
+  if (info == 0) {
+    std::vector<float> buffer(WorkspaceSize(query));
+    std::vector<lapack_int> ibuffer(iquery);
+    info = LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, 'V', 'U', n, v.data(), n, w.data(), buffer.data(),
+                               static_cast<lapack_int>(buffer.size()), ibuffer.data(), iquery);
+  }
   if (info != 0) {
     return absl::InternalError(absl::StrFormat("LAPACK ssyevd failed on a %dx%d matrix (info %d)", n, n, info));
   }

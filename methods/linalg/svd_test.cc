@@ -3,23 +3,13 @@
 #include <cmath>
 
 #include "gtest/gtest.h"
+#include "methods/testing/matrices.h"
 
 namespace lrb {
 namespace {
 
-// A [m, n] matrix with prescribed singular values: random orthonormal U, V (QR of Gaussians).
-Matrix WithSpectrum(int64_t m, int64_t n, const Vector& s, uint64_t seed) {
-  const int64_t k = s.size();
-  Svd u = *ExactSvd(GaussianMatrix(m, k, seed));
-  Svd v = *ExactSvd(GaussianMatrix(n, k, seed + 1));
-  return u.u * s.asDiagonal() * v.u.transpose();
-}
-
-Vector Decaying(int64_t k, double power) {
-  Vector s(k);
-  for (int64_t i = 0; i < k; ++i) s[i] = static_cast<float>(std::pow(i + 1.0, -power));
-  return s;
-}
+using ::lrb::testing::WithSpectrum;
+Vector Decaying(int64_t k, double power) { return ::lrb::testing::PowerLawSpectrum(k, power); }
 
 TEST(ExactSvdTest, ReconstructsAndOrdersValues) {
   const Matrix a = GaussianMatrix(70, 40, 1);
@@ -81,6 +71,15 @@ TEST(RandomizedSvdTest, SeededIsDeterministic) {
 TEST(RandomizedSvdTest, RefusesBadRank) {
   EXPECT_FALSE(RandomizedSvd(GaussianMatrix(10, 20, 1), 0).ok());
   EXPECT_FALSE(RandomizedSvd(GaussianMatrix(10, 20, 1), 11).ok());
+}
+
+// n = 3072 needs a workspace above 2^24 floats, where LAPACK's float-valued size query rounds down.
+TEST(EigenSymmetricTest, LargeWorkspaceQueryIsRoundedUp) {
+  const Matrix g = GaussianMatrix(3072, 64, 8);
+  const Matrix c = g * g.transpose();  // rank 64
+  absl::StatusOr<SymmetricEigen> e = EigenSymmetric(c);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_LT(e->values[64], 1e-4 * e->values[0]);
 }
 
 TEST(EigenSymmetricTest, DecreasingAndReconstructs) {

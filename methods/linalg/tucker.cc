@@ -1,1 +1,224 @@
-// placeholder
+#include "methods/linalg/tucker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "methods/linalg/svd.h"
+
+namespace lrb {
+namespace {
+
+// Unfold, ModeProduct and TuckerReconstruct return plain values, so a caller's shape mistake cannot
+// come back as a Status; it is a programming error, and reading past a buffer would be worse than
+// stopping. (assert() would vanish under --compilation_mode=opt, which every target here uses.)
+void CheckOrDie(bool ok, const std::string& message) {
+  if (ok) return;
+  std::fprintf(stderr, "lrb::tucker: %s\n", message.c_str());
+  std::abort();
+}
+
+// Row-major [outer, n_k, inner] view of a tensor around `mode`: outer = prod_{j<k} n_j,
+// inner = prod_{j>k} n_j. Every mode-k operation below is a loop over `outer` slabs, each a
+// row-major [n_k, inner] matrix, i.e. a column-major [inner, n_k] one that Eigen maps without copying.
+struct ModeSplit {
+  int64_t outer = 1;
+  int64_t n = 1;
+  int64_t inner = 1;
+};
+
+ModeSplit SplitAt(const Tensor& x, int mode) {
+  CheckOrDie(mode >= 0 && mode < x.order(),
+             absl::StrFormat("mode %d is outside [0, %d) for a tensor of order %d", mode, x.order(), x.order()));
+  CheckOrDie(x.size() == NumElements(x.shape),
+             absl::StrFormat("tensor of shape [%s] holds %d values, not %d", absl::StrJoin(x.shape, ", "), x.size(),
+                             NumElements(x.shape)));
+  ModeSplit s;
+  for (int j = 0; j < mode; ++j) s.outer *= x.shape[j];
+  s.n = x.shape[mode];
+  for (int j = mode + 1; j < x.order(); ++j) s.inner *= x.shape[j];
+  return s;
+}
+
+using ConstMap = Eigen::Map<const Matrix>;
+using MutableMap = Eigen::Map<Matrix>;
+
+// A fully shaped, finite tensor with one rank per mode, each in [1, n_k].
+absl::Status ValidateTuckerInput(const Tensor& x, const std::vector<int64_t>& ranks) {
+  if (x.order() == 0) return absl::InvalidArgumentError("Tucker decomposition of a tensor with no modes");
+  for (int k = 0; k < x.order(); ++k) {
+    if (x.shape[k] < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("tensor shape [%s] has mode %d of size %d", absl::StrJoin(x.shape, ", "), k, x.shape[k]));
+    }
+  }
+  if (x.size() != NumElements(x.shape)) {
+    return absl::InvalidArgumentError(absl::StrFormat("tensor of shape [%s] holds %d values, not %d",
+                                                      absl::StrJoin(x.shape, ", "), x.size(), NumElements(x.shape)));
+  }
+  if (static_cast<int>(ranks.size()) != x.order()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%d Tucker ranks [%s] for a tensor of order %d (shape [%s])",
+                                                      ranks.size(), absl::StrJoin(ranks, ", "), x.order(),
+                                                      absl::StrJoin(x.shape, ", ")));
+  }
+  for (int k = 0; k < x.order(); ++k) {
+    if (ranks[k] < 1 || ranks[k] > x.shape[k]) {
+      return absl::InvalidArgumentError(absl::StrFormat("Tucker rank %d of mode %d is outside [1, %d] (shape [%s])",
+                                                        ranks[k], k, x.shape[k], absl::StrJoin(x.shape, ", ")));
+    }
+  }
+  for (int64_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x.data[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("tensor to decompose has a non-finite value (%g) at flat index %d", x.data[i], i));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Leading `rank` left singular vectors of a [n, cols] matrix. When n <= cols (the usual unfolding,
+// short and wide) they are the top eigenvectors of the n x n Gram A A^T: one GEMM plus a small
+// ssyevd instead of an SVD of the wide matrix. Squaring costs accuracy only on the small singular
+// values (eigenvalue error ~ eps * sigma_1^2), which truncation discards anyway. A tall matrix with
+// enough columns goes to the thin SVD, which is then the cheaper of the two.
+absl::StatusOr<Matrix> LeadingLeftSingularVectors(const Matrix& a, int64_t rank) {
+  if (a.rows() <= a.cols() || rank > a.cols()) {
+    // rank > cols needs this path: the Gram's null-space eigenvectors complete an orthonormal basis.
+    Matrix gram(a.rows(), a.rows());
+    gram.noalias() = a * a.transpose();
+    absl::StatusOr<SymmetricEigen> eig = EigenSymmetric(gram);
+    if (eig.ok()) return Matrix(eig->vectors.leftCols(rank));
+    // ssyevd can fail where sgesdd does not (LAPACKE's single-precision workspace query rounds LWORK
+    // down once n >~ 2900; the Gram of huge entries can overflow): the SVD is slower but still exact.
+    if (rank > std::min(a.rows(), a.cols())) return eig.status();
+  }
+  absl::StatusOr<Svd> svd = ExactSvd(a);
+  if (!svd.ok()) return svd.status();
+  return Matrix(svd->u.leftCols(rank));
+}
+
+// X x_j U_j^T for every j != skip (skip = -1: every mode), i.e. the projection of X onto the factor
+// subspaces. Modes with the largest shrink n_j / r_j go first so later products see smaller tensors.
+Tensor ProjectAllBut(const Tensor& x, const std::vector<Matrix>& factors, int skip) {
+  std::vector<int> order;
+  for (int j = 0; j < x.order(); ++j) {
+    if (j != skip) order.push_back(j);
+  }
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return static_cast<double>(factors[a].rows()) / factors[a].cols() >
+           static_cast<double>(factors[b].rows()) / factors[b].cols();
+  });
+  Tensor y = x;
+  for (int j : order) y = ModeProduct(y, factors[j].transpose(), j);
+  return y;
+}
+
+double FrobeniusNorm(const Tensor& t) {
+  return static_cast<double>(ConstMap(t.data.data(), t.size(), 1).norm());
+}
+
+}  // namespace
+
+Matrix Unfold(const Tensor& x, int mode) {
+  const ModeSplit s = SplitAt(x, mode);
+  // Column index of X_(k) = a * inner + b for slab a, in-slab position b: the remaining indices in
+  // their original (row-major) order.
+  // Last mode: X is row-major [outer, n_k] == column-major [n_k, outer], already X_(k).
+  if (s.inner == 1) return ConstMap(x.data.data(), s.n, s.outer);
+  Matrix out(s.n, s.outer * s.inner);
+  for (int64_t a = 0; a < s.outer; ++a) {
+    // Slab a: row-major [n_k, inner] == column-major [inner, n_k]; its transpose is the block of X_(k).
+    out.middleCols(a * s.inner, s.inner) = ConstMap(x.data.data() + a * s.n * s.inner, s.inner, s.n).transpose();
+  }
+  return out;
+}
+
+Tensor ModeProduct(const Tensor& x, const Matrix& m, int mode) {
+  const ModeSplit s = SplitAt(x, mode);
+  CheckOrDie(m.cols() == s.n, absl::StrFormat("mode-%d product needs a matrix with %d columns, got %dx%d", mode, s.n,
+                                              m.rows(), m.cols()));
+  std::vector<int64_t> shape = x.shape;
+  shape[mode] = m.rows();
+  Tensor y(shape);
+  const int64_t p = m.rows();
+  if (s.inner == 1) {
+    // Last mode: X is a row-major [outer, n_k] matrix == column-major [n_k, outer]; Y = M X in one GEMM.
+    MutableMap(y.data.data(), p, s.outer).noalias() = m * ConstMap(x.data.data(), s.n, s.outer);
+    return y;
+  }
+  // Y[a, :, b] = M X[a, :, b]: with slab a seen as column-major [inner, n_k] (X_a^T), Y_a^T = X_a^T M^T.
+  for (int64_t a = 0; a < s.outer; ++a) {
+    MutableMap(y.data.data() + a * p * s.inner, s.inner, p).noalias() =
+        ConstMap(x.data.data() + a * s.n * s.inner, s.inner, s.n) * m.transpose();
+  }
+  return y;
+}
+
+Tensor TuckerReconstruct(const TuckerTensor& t) {
+  CheckOrDie(static_cast<int>(t.factors.size()) == t.core.order(),
+             absl::StrFormat("Tucker form has %d factors for a core of order %d", t.factors.size(), t.core.order()));
+  // Expand the modes that grow least first (smallest n_k / r_k), keeping the intermediates small.
+  std::vector<int> order(t.core.order());
+  for (int k = 0; k < t.core.order(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return static_cast<double>(t.factors[a].rows()) / t.factors[a].cols() <
+           static_cast<double>(t.factors[b].rows()) / t.factors[b].cols();
+  });
+  Tensor x = t.core;
+  for (int k : order) x = ModeProduct(x, t.factors[k], k);
+  return x;
+}
+
+absl::StatusOr<TuckerTensor> Hosvd(const Tensor& x, const std::vector<int64_t>& ranks) {
+  if (absl::Status s = ValidateTuckerInput(x, ranks); !s.ok()) return s;
+  // De Lathauwer et al. (2000), "A multilinear SVD", Thm. 2 / truncated form: U_k spans the leading
+  // left singular subspace of X_(k), and G = X x_1 U_1^T ... x_d U_d^T.
+  TuckerTensor t;
+  t.factors.reserve(x.order());
+  for (int k = 0; k < x.order(); ++k) {
+    absl::StatusOr<Matrix> u = LeadingLeftSingularVectors(Unfold(x, k), ranks[k]);
+    if (!u.ok()) return u.status();
+    t.factors.push_back(*std::move(u));  // [n_k, r_k]
+  }
+  t.core = ProjectAllBut(x, t.factors, /*skip=*/-1);  // [r_1, ..., r_d]
+  return t;
+}
+
+absl::StatusOr<TuckerTensor> Hooi(const Tensor& x, const std::vector<int64_t>& ranks, int max_iterations,
+                                  double tolerance) {
+  if (max_iterations < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("HOOI max_iterations is %d; it must be >= 0", max_iterations));
+  }
+  if (!(std::isfinite(tolerance) && tolerance >= 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("HOOI tolerance is %g; it must be finite and >= 0", tolerance));
+  }
+  absl::StatusOr<TuckerTensor> t = Hosvd(x, ranks);
+  if (!t.ok()) return t.status();
+  // De Lathauwer, De Moor & Vandewalle (2000), "On the best rank-(R1,...,RN) approximation", Sec. 4.
+  // With orthonormal factors ||X - X_hat||^2 = ||X||^2 - ||G||^2 (ibid.), so each
+  // factor update that maximises ||G|| with the others fixed can only lower the error: U_k is the
+  // leading left singular subspace of Y_(k), Y = X x_{j != k} U_j^T [.., r_j, .., n_k, .., r_j, ..].
+  double fit = FrobeniusNorm(t->core);
+  for (int iteration = 0; iteration < max_iterations; ++iteration) {
+    Tensor y;
+    for (int k = 0; k < x.order(); ++k) {
+      y = ProjectAllBut(x, t->factors, k);
+      absl::StatusOr<Matrix> u = LeadingLeftSingularVectors(Unfold(y, k), ranks[k]);
+      if (!u.ok()) return u.status();
+      t->factors[k] = *std::move(u);
+    }
+    // The last Y already carries every other projection: one more mode product gives the core.
+    t->core = ModeProduct(y, t->factors[x.order() - 1].transpose(), x.order() - 1);
+    const double new_fit = FrobeniusNorm(t->core);
+    const bool converged = std::abs(new_fit - fit) <= tolerance * std::max(fit, 1e-30);
+    fit = new_fit;
+    if (converged) break;
+  }
+  return t;
+}
+
+}  // namespace lrb

@@ -1,0 +1,21 @@
+#include "methods/testing/matrices.h"
+
+#include <cmath>
+
+#include "methods/linalg/svd.h"
+
+namespace lrb::testing {
+
+Matrix Orthonormal(int64_t n, int64_t k, uint64_t seed) { return ExactSvd(GaussianMatrix(n, k, seed))->u; }
+
+Vector PowerLawSpectrum(int64_t k, double power) {
+  Vector s(k);
+  for (int64_t i = 0; i < k; ++i) s[i] = static_cast<float>(std::pow(i + 1.0, -power));
+  return s;
+}
+
+Matrix WithSpectrum(int64_t m, int64_t n, const Vector& s, uint64_t seed) {
+  return Orthonormal(m, s.size(), seed) * s.asDiagonal() * Orthonormal(n, s.size(), seed + 1).transpose();
+}
+
+}  // namespace lrb::testing
