@@ -1,0 +1,78 @@
+#include "methods/method.h"
+
+#include "gtest/gtest.h"
+#include "methods/budget.h"
+#include "methods/factorization.h"
+#include "methods/shapes.h"
+
+namespace lrb {
+namespace {
+
+TEST(BudgetTest, LowRankRankFromRatio) {
+  // floor(0.25 * 768 * 768 / 1536) = 96; a rank-96 pair stores 96 * 1536 = 0.25 * 768^2 parameters.
+  EXPECT_EQ(*LowRankRank(Budget::ParamRatio(0.25), 768, 768), 96);
+  EXPECT_EQ(*LowRankRank(Budget::Rank(192), 768, 3072), 192);
+  absl::StatusOr<int64_t> zero = LowRankRank(Budget::ParamRatio(0.001), 768, 768);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("param_ratio=0.001 gives rank 0"), std::string::npos) << zero.status();
+  EXPECT_FALSE(LowRankRank(Budget::Rank(769), 768, 3072).ok());
+  EXPECT_FALSE(LowRankRank(Budget::Bits(4), 768, 768).ok());
+}
+
+TEST(ShapesTest, BalancedFactors) {
+  EXPECT_EQ(BalancedFactors(768, 3), (std::vector<int64_t>{8, 8, 12}));
+  EXPECT_EQ(BalancedFactors(3072, 3), (std::vector<int64_t>{12, 16, 16}));
+  EXPECT_EQ(BalancedFactors(768, 2), (std::vector<int64_t>{24, 32}));
+  EXPECT_EQ(BalancedFactors(7, 2), (std::vector<int64_t>{1, 7}));
+  EXPECT_EQ(BalancedFactors(5, 1), (std::vector<int64_t>{5}));
+}
+
+TEST(MethodOptionsTest, TypedGettersNameTheOption) {
+  const OptionSpec rank{"rank_cap", "7", ""}, list{"modes", "", ""};
+  MethodOptions o;
+  EXPECT_EQ(*o.GetInt(rank), 7);
+  EXPECT_TRUE(o.GetIntList(list)->empty());
+  o.Set("rank_cap", "seven");
+  o.Set("modes", "8,0,12");
+  absl::StatusOr<int64_t> bad = o.GetInt(rank);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "option --rank_cap=seven is not an integer");
+  EXPECT_FALSE(o.GetIntList(list).ok());
+  o.Set("modes", "8,8,12");
+  EXPECT_EQ(*o.GetIntList(list), (std::vector<int64_t>{8, 8, 12}));
+}
+
+TEST(FactorizationTest, CountsAndReconstructsEveryFormat) {
+  LowRank lr{GaussianMatrix(6, 2, 1), GaussianMatrix(2, 5, 2)};
+  EXPECT_EQ(StoredParams(lr), 22);
+  EXPECT_EQ(StoredBits(lr), 22 * 32);
+  EXPECT_EQ(MatrixShape(lr), std::make_pair(int64_t{6}, int64_t{5}));
+  EXPECT_EQ(FormatName(lr), "low_rank");
+
+  LowRankPlusSparse ls{lr, {1, 4}, GaussianMatrix(2, 5, 3)};
+  const Matrix w = Reconstruct(ls);
+  EXPECT_FLOAT_EQ(w(4, 2), (lr.left * lr.right)(4, 2) + ls.sparse_rows(1, 2));
+  EXPECT_FLOAT_EQ(w(0, 2), (lr.left * lr.right)(0, 2));
+  EXPECT_EQ(StoredParams(ls), 32);
+  EXPECT_EQ(StoredBits(ls), 32 * 32 + 2 * 32);
+
+  Quantized q;
+  q.rows = 3;
+  q.cols = 4;
+  q.bits = 2;
+  q.centroids = Matrix::Zero(2, 4);
+  q.codes.assign(12, 1);
+  EXPECT_EQ(StoredBits(q), 12 * 2 + 8 * 32 + 64);
+  // Zero centroids compose to the zero matrix whatever the rotation.
+  EXPECT_EQ(Reconstruct(q).norm(), 0.0f);
+
+  std::vector<NamedArray> arrays = ExportArrays(ls);
+  ASSERT_EQ(arrays.size(), 4u);
+  EXPECT_EQ(arrays[2].name, "low_rank_sparse.rows");
+  EXPECT_EQ(arrays[2].ints, (std::vector<int64_t>{1, 4}));
+  // Row-major export: element [1, 3] of `left` (6 x 2) is at 1 * 2 + ... of a [6, 2] array.
+  EXPECT_FLOAT_EQ(arrays[0].values[5 * 2 + 1], lr.left(5, 1));
+}
+
+}  // namespace
+}  // namespace lrb
