@@ -1,0 +1,23 @@
+// The subcommands of the `lrbench` tool. Each takes its flags (after the subcommand name) and returns
+// the process exit code: 0 success, 1 a refused input or failed run (one line on stderr), 2 bad usage.
+#ifndef LRB_HARNESS_COMMANDS_H_
+#define LRB_HARNESS_COMMANDS_H_
+
+#include <string>
+
+namespace lrb {
+
+// lrbench decompose --method=ID --input=IN.safetensors --output=OUT.safetensors [--tensor=NAME]
+//   (--rank=R | --param_ratio=P | --bits=B) [--overwrite] [method options]
+int RunDecompose(int argc, char** argv);
+
+// lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
+// Compresses synthetic BERT-base-shaped layers with every method and prints a table.
+int RunDemo(int argc, char** argv);
+
+// The usage text, listing every registered method with its budgets, statistics and options.
+std::string Usage();
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_COMMANDS_H_

@@ -1,0 +1,101 @@
+// `lrbench demo`: every registered method on synthetic BERT-base-shaped layers, as a table.
+// The layers have the slowly decaying spectrum of trained transformer weights (s_i ~ i^-0.5), a
+// Fisher with uneven input-feature importance, and inputs with an anisotropic second moment.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "harness/commands.h"
+#include "harness/flags.h"
+#include "methods/linalg/svd.h"
+#include "methods/registry.h"
+
+namespace lrb {
+namespace {
+
+struct SyntheticLayer {
+  Matrix weight, fisher, second_moment;
+};
+
+SyntheticLayer MakeLayer(int64_t out, int64_t in, uint64_t seed) {
+  const int64_t k = std::min(out, in);
+  Vector s(k);
+  for (int64_t i = 0; i < k; ++i) s[i] = static_cast<float>(std::pow(i + 1.0, -0.5));
+  SyntheticLayer l;
+  const Matrix u = ExactSvd(GaussianMatrix(out, k, seed))->u, v = ExactSvd(GaussianMatrix(in, k, seed + 1))->u;
+  l.weight = 0.05f * (u * s.asDiagonal() * v.transpose());
+  Vector importance(in);
+  for (int64_t j = 0; j < in; ++j) importance[j] = 1.0f + 9.0f * static_cast<float>((j * 7919) % 97) / 96.0f;
+  l.fisher = GaussianMatrix(out, in, seed + 2).cwiseAbs2() * importance.asDiagonal();
+  Vector scale(in);
+  for (int64_t j = 0; j < in; ++j) scale[j] = std::pow(0.999f, static_cast<float>(j));
+  const Matrix x = GaussianMatrix(in + 256, in, seed + 3) * scale.asDiagonal() *
+                   ExactSvd(GaussianMatrix(in, in, seed + 4))->u.transpose();
+  l.second_moment = x.transpose() * x;
+  return l;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "lrbench demo: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunDemo(int argc, char** argv) {
+  absl::StatusOr<Flags> flags = Flags::Parse(argc, argv, 2);
+  if (!flags.ok()) return Fail(std::string(flags.status().message()));
+  const std::string shapes_text = flags->Take("shapes").value_or("768x768,768x3072,3072x768");
+  const std::string ratio_text = flags->Take("param_ratio").value_or("0.25");
+  const std::string bits_text = flags->Take("bits").value_or("4");
+  if (!flags->rest().empty()) return Fail("unknown flag --" + flags->rest().begin()->first);
+  double ratio = 0;
+  int bits = 0;
+  if (!absl::SimpleAtod(ratio_text, &ratio) || !(ratio > 0 && ratio <= 1)) {
+    return Fail("--param_ratio=" + ratio_text + ": expected a number in (0, 1]");
+  }
+  if (!absl::SimpleAtoi(bits_text, &bits)) return Fail("--bits=" + bits_text + ": expected an integer");
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (absl::string_view s : absl::StrSplit(shapes_text, ',')) {
+    std::vector<std::string> parts = absl::StrSplit(s, 'x');
+    int64_t out = 0, in = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &out) || !absl::SimpleAtoi(parts[1], &in) || out < 1 ||
+        in < 1) {
+      return Fail("--shapes: '" + std::string(s) + "' is not OUTxIN");
+    }
+    shapes.push_back({out, in});
+  }
+
+  std::printf("| method | shape | budget | stored params | of dense | bits/weight | rel. error | seconds |\n");
+  std::printf("|---|---|---|---:|---:|---:|---:|---:|\n");
+  for (auto [out, in] : shapes) {
+    const SyntheticLayer layer = MakeLayer(out, in, 1);
+    const LayerInputs inputs{&layer.weight, &layer.fisher, &layer.second_moment};
+    for (const Method* m : AllMethods()) {
+      const Budget budget = m->Budgets()[0] == Budget::Kind::kBits ? Budget::Bits(bits) : Budget::ParamRatio(ratio);
+      const auto start = std::chrono::steady_clock::now();
+      absl::StatusOr<Compressed> r = m->Compress(inputs, budget, MethodOptions());
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const std::string shape = absl::StrFormat("%dx%d", out, in);
+      if (!r.ok()) {
+        std::printf("| %s | %s | %s | failed: %s |||||\n", std::string(m->DisplayName()).c_str(), shape.c_str(),
+                    BudgetToString(budget).c_str(), std::string(r.status().message()).c_str());
+        continue;
+      }
+      const double dense = static_cast<double>(out * in);
+      const double err = (layer.weight - Reconstruct(r->factorization)).norm() / layer.weight.norm();
+      std::printf("| %s | %s | %s | %d | %.3f | %.2f | %.4f | %.2f |\n", std::string(m->DisplayName()).c_str(),
+                  shape.c_str(), BudgetToString(budget).c_str(), StoredParams(r->factorization),
+                  StoredParams(r->factorization) / dense, StoredBits(r->factorization) / dense, err, seconds);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace lrb

@@ -1,0 +1,25 @@
+// lrbench: the command-line entry point. `lrbench --help` lists the subcommands and methods.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "harness/commands.h"
+
+int main(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    if (command == "decompose") return lrb::RunDecompose(argc, argv);
+    if (command == "demo") return lrb::RunDemo(argc, argv);
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::fputs(lrb::Usage().c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "lrbench: %s\n%s", command.empty() ? "no command given" : ("unknown command '" + command + "'").c_str(),
+                 lrb::Usage().c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    // Nothing in lrbench throws on bad input; this is the last line of defence (e.g. out of memory).
+    std::fprintf(stderr, "lrbench %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}

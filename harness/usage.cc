@@ -1,0 +1,43 @@
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "harness/commands.h"
+#include "methods/registry.h"
+
+namespace lrb {
+
+std::string Usage() {
+  std::string out = R"(lrbench: compress language-model weights with matrix and tensor decompositions.
+
+Commands:
+  lrbench decompose --method=ID --input=IN.safetensors --output=OUT.safetensors [--tensor=NAME]
+                    (--rank=R | --param_ratio=P | --bits=B) [--overwrite] [method options]
+      Compresses one weight (tensor 'weight' by default, [out, in] as in Hugging Face checkpoints).
+      Extra inputs live in the same file: 'fisher' [out, in] (per-weight mean squared gradient) for
+      fwsvd; 'inputs' [samples, in] or 'input_second_moment' [in, in] for drone. The output holds the
+      factors (named by format) and 'reconstruction' [out, in]; stdout gets one JSON line with method,
+      format, budget, stored_params, stored_bits, rel_error (relative Frobenius) and seconds.
+      An existing output is never replaced without --overwrite.
+  lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
+      Compresses synthetic BERT-base-shaped layers with every method and prints a table.
+
+Methods (budgets; statistics; options with defaults):
+)";
+  for (const Method* m : AllMethods()) {
+    std::vector<std::string> budgets, needs;
+    for (Budget::Kind k : m->Budgets()) budgets.push_back("--" + BudgetKindName(k));
+    for (Statistic s : m->Needs()) needs.emplace_back(StatisticName(s));
+    absl::StrAppend(&out, absl::StrFormat("  %-11s %s. Budget: %s.%s\n", std::string(m->Id()),
+                                          std::string(m->DisplayName()), absl::StrJoin(budgets, " or "),
+                                          needs.empty() ? "" : " Needs: " + absl::StrJoin(needs, ", ") + "."));
+    for (const OptionSpec& o : m->Options()) {
+      absl::StrAppend(&out, absl::StrFormat("      --%s=%s  %s\n", o.name,
+                                            o.default_value.empty() ? "(auto)" : o.default_value, o.help));
+    }
+  }
+  return out;
+}
+
+}  // namespace lrb
