@@ -89,7 +89,7 @@ int RunDemo(int argc, char** argv) {
       }
       const double dense = static_cast<double>(out * in);
       const double err = (layer.weight - Reconstruct(r->factorization)).norm() / layer.weight.norm();
-      std::printf("| %s | %s | %s | %d | %.3f | %.2f | %.4f | %.2f |\n", std::string(m->DisplayName()).c_str(),
+      std::printf("| %s | %s | %s | %ld | %.3f | %.2f | %.4f | %.2f |\n", std::string(m->DisplayName()).c_str(),
                   shape.c_str(), BudgetToString(budget).c_str(), StoredParams(r->factorization),
                   StoredParams(r->factorization) / dense, StoredBits(r->factorization) / dense, err, seconds);
       std::fflush(stdout);

@@ -13,8 +13,6 @@
 #include "methods/registry.h"
 #include "methods/testing/matrices.h"
 
-extern "C" void openblas_set_num_threads(int);
-
 namespace lrb {
 namespace {
 
@@ -37,10 +35,8 @@ const Layer& GetLayer(int64_t out, int64_t in) {
   return cache->emplace(std::make_pair(out, in), std::move(l)).first->second;
 }
 
-void SetThreads(int threads) {
-  omp_set_num_threads(threads);
-  openblas_set_num_threads(threads);
-}
+// OpenBLAS's OpenMP build takes its thread count from omp_get_max_threads() at each call.
+void SetThreads(int threads) { omp_set_num_threads(threads); }
 
 void BM_Compress(benchmark::State& state, const Method* method, int64_t out, int64_t in, Budget budget,
                  int threads, MethodOptions options) {

@@ -68,8 +68,10 @@ Rotations MakeRotations(int64_t m, int64_t n, uint64_t seed) {
 // coefficient c = ||R||_1 / nnz(R) (resp. ||B||_1 / nnz(B), using <R, Q1 S Q2^T> = <B, S> and
 // ||Q1 S Q2^T||_F = ||S||_F), and lowers ||R||_F^2 by <R,Y>^2/||Y||^2 = c * ||.||_1, so the residual
 // never grows. Choosing the frame with the larger L1 norm is the greedy rule of the Kashin quantization
-// method: a spiky residual is dense and flat after rotation, so its energy goes to V and neither U nor V
-// inherits the spikes. Each step updates the other frame's copy of the residual with one pair of GEMMs.
+// method; for dense residuals (nnz = mn in both frames) it is also the step with the larger decrease
+// ||.||_1^2 / (mn). A spiky residual has a small L1 norm for its energy but is dense and flat after the
+// rotation, so its energy goes to V and neither U nor V inherits the spikes. Each step updates the other
+// frame's copy of the residual with one pair of GEMMs.
 absl::StatusOr<KashinResult> Greedy(const Matrix& x, const Rotations& rot, const KashinOptions& options) {
   if (options.max_iterations < 0) {
     return absl::InvalidArgumentError(
@@ -166,6 +168,7 @@ absl::StatusOr<KashinResult> KashinDecomposeVector(const Vector& x, const Kashin
   return Greedy(column, MakeRotations(column.rows(), 1, options.seed), options);
 }
 
+// u and v must have the same shape (as KashinResult's do); a single column is the vector form.
 Matrix KashinCompose(const Matrix& u, const Matrix& v, uint64_t seed) {
   const Rotations rot = MakeRotations(v.rows(), v.cols(), seed);
   Matrix t(v.rows(), v.cols());

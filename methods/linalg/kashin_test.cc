@@ -124,7 +124,9 @@ TEST(KashinTest, ResidualNeverIncreases) {
     ASSERT_EQ(k->iterations, steps);
     // Relative float slack for the tracked residual's rounding.
     EXPECT_LE(k->relative_residual, previous * (1 + 1e-6)) << "step " << steps;
-    if (steps > 0) EXPECT_LT(k->relative_residual, previous) << "no progress at step " << steps;
+    if (steps > 0) {
+      EXPECT_LT(k->relative_residual, previous) << "no progress at step " << steps;
+    }
     previous = k->relative_residual;
   }
   EXPECT_LT(previous, 0.2);  // and it goes somewhere (slowly: the input is spiky)

@@ -114,6 +114,9 @@ void NearestTwo(const float* __restrict xs, int64_t len, int dims, const Centroi
 //    2016, "Fast k-means with accurate bounds", ICML), so that a point whose label is in doubt is
 //    compared with the centroids near its current one first.
 constexpr int64_t kNear = 8;
+// The sorted neighbour table takes k^2 entries; above this many clusters it is not built and step 2 of
+// AssignAll is skipped.
+constexpr int64_t kMaxNeighbourTable = 1024;
 
 struct Motion {
   int64_t fastest = 0;              // argmax of the drifts ||c_j(new) - c_j(old)||
@@ -146,8 +149,29 @@ Motion MeasureMotion(const CentroidArray& before, const CentroidArray& after, in
     }
   }
   m.half_gap.resize(k);
-  m.near_drift.assign(k, 0.0);
   m.far_gap.assign(k, std::numeric_limits<double>::infinity());
+  m.near_drift.resize(k);
+  for (int64_t a = 0; a < k; ++a) m.near_drift[a] = a == m.fastest ? m.second_drift : m.max_drift;
+  auto distance = [&](int64_t a, int64_t j) {
+    double sq = 0;
+    for (int d = 0; d < dims; ++d) {
+      const double diff = static_cast<double>(after[d * k + a]) - after[d * k + j];
+      sq += diff * diff;
+    }
+    return std::sqrt(sq);
+  };
+  if (k > kMaxNeighbourTable) {
+    // No table: Hamerly's test and the full scan only.
+#pragma omp parallel for schedule(static) if (k >= 128)
+    for (int64_t a = 0; a < k; ++a) {
+      double nearest = std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < k; ++j) {
+        if (j != a) nearest = std::min(nearest, distance(a, j));
+      }
+      m.half_gap[a] = 0.5 * nearest;
+    }
+    return m;
+  }
   m.near_dist.resize(k * k);
   m.near_index.resize(k * k);
 #pragma omp parallel if (k >= 128)
@@ -155,14 +179,7 @@ Motion MeasureMotion(const CentroidArray& before, const CentroidArray& after, in
     std::vector<std::pair<double, int32_t>> row(k);
 #pragma omp for schedule(static)
     for (int64_t a = 0; a < k; ++a) {
-      for (int64_t j = 0; j < k; ++j) {
-        double sq = 0;
-        for (int d = 0; d < dims; ++d) {
-          const double diff = static_cast<double>(after[d * k + a]) - after[d * k + j];
-          sq += diff * diff;
-        }
-        row[j] = {std::sqrt(sq), static_cast<int32_t>(j)};
-      }
+      for (int64_t j = 0; j < k; ++j) row[j] = {distance(a, j), static_cast<int32_t>(j)};
       std::sort(row.begin(), row.end());
       for (int64_t r = 0; r < k; ++r) {
         m.near_dist[a * k + r] = row[r].first;
@@ -172,10 +189,13 @@ Motion MeasureMotion(const CentroidArray& before, const CentroidArray& after, in
       // a lower index sorts before it).
       m.half_gap[a] = k > 1 ? 0.5 * (row[0].second == a ? row[1].first : row[0].first)
                             : std::numeric_limits<double>::infinity();
-      for (int64_t r = 0; r < std::min(k, kNear); ++r) {
-        if (row[r].second != a) m.near_drift[a] = std::max(m.near_drift[a], drifts[row[r].second]);
+      if (kNear < k) {
+        m.near_drift[a] = 0;
+        for (int64_t r = 0; r < kNear; ++r) {
+          if (row[r].second != a) m.near_drift[a] = std::max(m.near_drift[a], drifts[row[r].second]);
+        }
+        m.far_gap[a] = row[kNear].first;
       }
-      if (kNear < k) m.far_gap[a] = row[kNear].first;
     }
   }
   return m;
@@ -190,8 +210,10 @@ struct PointState {
 };
 
 // Rounds down to float: nudging by 2^-23 relative (twice the float rounding error) and by the smallest
-// subnormal (the absolute rounding error below FLT_MIN) before rounding to nearest.
+// subnormal (the absolute rounding error below FLT_MIN) before rounding to nearest. Infinity (no other
+// centroid) stays infinity.
 float RoundDown(double x) {
+  if (std::isinf(x)) return static_cast<float>(x);
   return static_cast<float>(x - std::abs(x) * 0x1p-23 - std::numeric_limits<float>::denorm_min());
 }
 
@@ -225,7 +247,8 @@ Pass AssignAll(const PointSet& p, const CentroidArray& c, int64_t k, const Motio
   // Float squared distances carry a relative error below (dims + 2) eps; a lower bound taken from them
   // is shrunk by a margin above that (plus FLT_MIN for underflow) so that it stays a true lower bound.
   const double margin = 1.0 - (dims + 4) * static_cast<double>(std::numeric_limits<float>::epsilon());
-  const int64_t max_walk = std::max<int64_t>(1, k / 4);
+  const int64_t max_walk =
+      motion != nullptr && !motion->near_index.empty() ? std::max<int64_t>(1, k / 4) : 0;
   const int64_t chunks = (p.count + kChunk - 1) / kChunk;
   std::vector<double> chunk_objective(chunks, 0.0);
   std::vector<double> chunk_sums(chunks * k * dims, 0.0);
@@ -281,6 +304,10 @@ Pass AssignAll(const PointSet& p, const CentroidArray& c, int64_t k, const Motio
           const double u = sq > bound * bound ? std::sqrt(sq) : 0.0;
           if (u > 0) l = std::min(lower[i] - motion->near_drift[a], std::max(l, motion->far_gap[a] - u));
           if (u > std::max(l, motion->half_gap[a])) {
+            if (max_walk == 0) {
+              scan[n++] = i;
+              continue;
+            }
             const double* near_dist = motion->near_dist.data() + a * k;
             const int32_t* near_index = motion->near_index.data() + a * k;
             double best_sq = std::numeric_limits<double>::infinity();
@@ -288,13 +315,13 @@ Pass AssignAll(const PointSet& p, const CentroidArray& c, int64_t k, const Motio
             int32_t label = a;
             bool settled = true;
             for (int64_t r = 0; r < k; ++r) {
-              // Every centroid from rank r on is at least near_dist[r] - u from x.
-              const double reach = near_dist[r] - u;
-              if (reach > 0 && reach * reach >= second_sq) break;
               if (r == max_walk) {
                 settled = false;
                 break;
               }
+              // Every centroid from rank r on is at least near_dist[r] - u from x.
+              const double reach = near_dist[r] - u;
+              if (reach > 0 && reach * reach >= second_sq) break;
               const int32_t j = near_index[r];
               const double dj = distance_sq(i, j);
               if (dj < best_sq || (dj == best_sq && j < label)) {

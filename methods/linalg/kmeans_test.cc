@@ -77,6 +77,94 @@ TEST(KMeansTest, HistoryIsNonIncreasingAndConsistent) {
   }
 }
 
+// The assignment step prunes with bounds (Hamerly) and neighbour walks; whatever path a point takes, its
+// label must be a nearest centroid of the final centroids, in any dimension and for few or many clusters.
+TEST(KMeansTest, EveryPointGetsANearestCentroid) {
+  for (int64_t dims : {1, 2, 3}) {
+    for (int64_t k : {1, 2, 5, 40}) {
+      const Matrix points = GaussianMatrix(dims, 6000, 10 + dims);
+      KMeansOptions options;
+      options.clusters = k;
+      options.restarts = 1;
+      options.tolerance = 0;
+      options.max_iterations = 30;
+      absl::StatusOr<KMeansResult> r = KMeans(points, options);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->centroids.rows(), dims);
+      ASSERT_EQ(r->centroids.cols(), k);
+      EXPECT_NEAR(Objective(points, *r), r->objective, 1e-9 * r->objective) << dims << "-D, k " << k;
+      for (size_t i = 1; i < r->history.size(); ++i) {
+        EXPECT_LE(r->history[i], r->history[i - 1] * (1 + 1e-9)) << dims << "-D, k " << k << ", iteration " << i;
+      }
+      // Labels are decided on float distances: allow their rounding (~1e-6 relative).
+      for (int64_t i = 0; i < points.cols(); ++i) {
+        const float assigned = (points.col(i) - r->centroids.col(r->assignment[i])).squaredNorm();
+        const float nearest = (r->centroids.colwise() - points.col(i)).colwise().squaredNorm().minCoeff();
+        ASSERT_LE(assigned, nearest * (1 + 1e-5f) + 1e-12f) << dims << "-D, k " << k << ", point " << i;
+      }
+    }
+  }
+}
+
+// Plain Lloyd iterations from given centroids: labels by a full scan (float distances, lowest index on
+// ties), centroids as double means rounded to float, empty clusters kept in place.
+Matrix ReferenceLloyd(const Matrix& points, Matrix centroids, int iterations) {
+  const int64_t k = centroids.cols();
+  for (int it = 0; it < iterations; ++it) {
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(points.rows(), k);
+    std::vector<int64_t> counts(k, 0);
+    for (int64_t i = 0; i < points.cols(); ++i) {
+      Eigen::Index j;
+      (centroids.colwise() - points.col(i)).colwise().squaredNorm().minCoeff(&j);
+      sums.col(j) += points.col(i).cast<double>();
+      ++counts[j];
+    }
+    for (int64_t j = 0; j < k; ++j) {
+      if (counts[j] > 0) centroids.col(j) = (sums.col(j) / static_cast<double>(counts[j])).cast<float>();
+    }
+  }
+  return centroids;
+}
+
+// The pruned assignment is an exact accelerator: from the same seeds, the centroids follow plain Lloyd.
+TEST(KMeansTest, FollowsPlainLloyd) {
+  const Matrix points = GaussianMatrix(2, 4000, 21);
+  for (int64_t k : {12, 60}) {
+    KMeansOptions options;
+    options.clusters = k;
+    options.restarts = 1;
+    options.seed = 3;
+    options.max_iterations = 0;
+    absl::StatusOr<KMeansResult> seeded = KMeans(points, options);  // centroids = the k-means++ seeds
+    ASSERT_TRUE(seeded.ok()) << seeded.status();
+    options.max_iterations = 15;
+    options.tolerance = 0;
+    absl::StatusOr<KMeansResult> r = KMeans(points, options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->history.size(), 15u);
+    const Matrix reference = ReferenceLloyd(points, seeded->centroids, 15);
+    // Same float arithmetic for the means; only the order of the double sums differs (~1e-16).
+    EXPECT_LT((r->centroids - reference).cwiseAbs().maxCoeff(), 1e-6) << "k " << k;
+  }
+}
+
+// Above 1024 clusters the neighbour table is not built; the bounds and full scans must still be exact.
+TEST(KMeansTest, ManyClusters) {
+  const Matrix points = GaussianMatrix(2, 3000, 22);
+  KMeansOptions options;
+  options.clusters = 1100;
+  options.restarts = 1;
+  options.max_iterations = 5;
+  absl::StatusOr<KMeansResult> r = KMeans(points, options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NEAR(Objective(points, *r), r->objective, 1e-9 * r->objective);
+  for (int64_t i = 0; i < points.cols(); ++i) {
+    const float assigned = (points.col(i) - r->centroids.col(r->assignment[i])).squaredNorm();
+    const float nearest = (r->centroids.colwise() - points.col(i)).colwise().squaredNorm().minCoeff();
+    ASSERT_LE(assigned, nearest * (1 + 1e-5f) + 1e-12f) << "point " << i;
+  }
+}
+
 TEST(KMeansTest, RecoversSeparated1DClusters) {
   Matrix centers(1, 4);
   centers << -10, 0, 10, 25;
@@ -172,7 +260,10 @@ TEST(KMeansTest, ObjectiveDecreasesWithMoreClusters) {
 
 TEST(KMeansTest, SurplusCentroidsDuplicateDistinctPoints) {
   Matrix points(2, 30);
-  for (int64_t i = 0; i < 30; ++i) points.col(i) = Eigen::Vector2f(static_cast<float>(i % 3), -1.0f * (i % 3));
+  for (int64_t i = 0; i < 30; ++i) {
+    points(0, i) = static_cast<float>(i % 3);
+    points(1, i) = -points(0, i);
+  }
   KMeansOptions options;
   options.clusters = 5;
   absl::StatusOr<KMeansResult> r = KMeans(points, options);
