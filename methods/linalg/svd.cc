@@ -55,10 +55,31 @@ Svd Truncate(const Svd& svd, int64_t rank) {
 
 namespace {
 
-// Orthonormal basis of the columns of y (thin Householder QR).
-Matrix OrthonormalColumns(const Matrix& y) {
+// Orthonormal basis of the columns of y [rows, k], rows >= k: Q of a thin Householder QR (LAPACK
+// sgeqrf + sorgqr, blocked and threaded, unlike Eigen's). R is written to *r when asked ([k, k]).
+Matrix OrthonormalColumns(const Matrix& y, Matrix* r = nullptr) {
+  const lapack_int m = static_cast<lapack_int>(y.rows()), k = static_cast<lapack_int>(y.cols());
+  Matrix q = y;
+  Vector tau(k);
+  float query = 0;
+  lapack_int info = LAPACKE_sgeqrf_work(LAPACK_COL_MAJOR, m, k, q.data(), m, tau.data(), &query, -1);
+  std::vector<float> work(WorkspaceSize(query));
+  if (info == 0) {
+    info = LAPACKE_sgeqrf_work(LAPACK_COL_MAJOR, m, k, q.data(), m, tau.data(), work.data(),
+                               static_cast<lapack_int>(work.size()));
+  }
+  if (r != nullptr) *r = q.topRows(k).triangularView<Eigen::Upper>();
+  if (info == 0) info = LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, m, k, k, q.data(), m, tau.data(), &query, -1);
+  if (info == 0) {
+    work.resize(std::max<size_t>(work.size(), WorkspaceSize(query)));
+    info = LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, m, k, k, q.data(), m, tau.data(), work.data(),
+                               static_cast<lapack_int>(work.size()));
+  }
+  if (info == 0) return q;
+  // LAPACK only fails here on invalid arguments or allocation; Eigen's QR is the slow, safe path.
   Eigen::HouseholderQR<Matrix> qr(y);
-  return qr.householderQ() * Matrix::Identity(y.rows(), y.cols());
+  if (r != nullptr) *r = qr.matrixQR().topRows(k).triangularView<Eigen::Upper>();
+  return qr.householderQ() * Matrix::Identity(m, k);
 }
 
 }  // namespace
@@ -74,27 +95,30 @@ absl::StatusOr<Svd> RandomizedSvd(const Matrix& a, int64_t rank, const Randomize
   // Range finder on the smaller side keeps the QRs thin: sample A's column space when m <= n,
   // otherwise work on A^T and swap the factors at the end.
   const bool transpose = m > n;
-  const Matrix& src = a;
-  auto apply = [&](const Matrix& x) -> Matrix { return transpose ? Matrix(src.transpose() * x) : Matrix(src * x); };
-  auto apply_t = [&](const Matrix& x) -> Matrix { return transpose ? Matrix(src * x) : Matrix(src.transpose() * x); };
+  auto apply = [&](const Matrix& x) -> Matrix { return transpose ? Matrix(a.transpose() * x) : Matrix(a * x); };
+  auto apply_t = [&](const Matrix& x) -> Matrix { return transpose ? Matrix(a * x) : Matrix(a.transpose() * x); };
   const int64_t cols = transpose ? m : n;
   Matrix q = OrthonormalColumns(apply(GaussianMatrix(cols, l, options.seed)));
   for (int64_t i = 0; i < options.power_iterations; ++i) {
     q = OrthonormalColumns(apply(OrthonormalColumns(apply_t(q))));
   }
-  const Matrix b = apply_t(q).transpose();  // [l, cols] = Q^T A (or Q^T A^T)
-  absl::StatusOr<Svd> small = ExactSvd(b);
+  // B = Q^T A is [l, cols], wide. Its SVD through the QR of B^T = Qb R: B = R^T Qb^T, and the SVD of the
+  // small R^T [l, l] gives B = U S (Qb V)^T. Cheaper than LAPACK's SVD of the wide B directly.
+  Matrix r;
+  const Matrix qb = OrthonormalColumns(apply_t(q), &r);  // [cols, l], R [l, l]
+  absl::StatusOr<Svd> small = ExactSvd(r.transpose());
   if (!small.ok()) return small.status();
   Svd out;
-  const Matrix u = q * small->u.leftCols(rank);  // [rows of the sampled side, rank]
+  const Matrix u = q * small->u.leftCols(rank);                          // [side, rank]
+  const Matrix v = qb * small->vt.topRows(rank).transpose();             // [cols, rank]
   out.s = small->s.head(rank);
   if (transpose) {
-    // A^T = U S Vt  =>  A = Vt^T S U^T.
-    out.u = small->vt.topRows(rank).transpose();
+    // A^T = U S V^T  =>  A = V S U^T.
+    out.u = v;
     out.vt = u.transpose();
   } else {
     out.u = u;
-    out.vt = small->vt.topRows(rank);
+    out.vt = v.transpose();
   }
   return out;
 }
