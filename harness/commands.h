@@ -11,6 +11,10 @@ namespace lrb {
 //   (--rank=R | --param_ratio=P | --bits=B) [--overwrite] [method options]
 int RunDecompose(int argc, char** argv);
 
+// lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
+//   [--min_new_tokens=M] [--device=cpu|cuda] [--overwrite]
+int RunForward(int argc, char** argv);
+
 // lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
 // Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 int RunDemo(int argc, char** argv);

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "decompose") return lrb::RunDecompose(argc, argv);
     if (command == "demo") return lrb::RunDemo(argc, argv);
+    if (command == "forward") return lrb::RunForward(argc, argv);
     if (command == "--help" || command == "-h" || command == "help") {
       std::fputs(lrb::Usage().c_str(), stdout);
       return 0;

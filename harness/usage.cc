@@ -20,6 +20,12 @@ Commands:
       factors (named by format) and 'reconstruction' [out, in]; stdout gets one JSON line with method,
       format, budget, stored_params, stored_bits, rel_error (relative Frobenius) and seconds.
       An existing output is never replaced without --overwrite.
+  lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
+                  [--min_new_tokens=M] [--device=cpu|cuda] [--overwrite]
+      Runs a Hugging Face checkpoint (config.json + model.safetensors or a sharded index; BERT,
+      DistilBERT, RoBERTa, T5) on input_ids, attention_mask, token_type_ids and decoder_input_ids
+      (I64 [batch, seq]) and writes logits, last_hidden_state (encoders) or encoder_last_hidden_state
+      (T5), and greedy_generate ([batch, 1 + N], decoder start token first) when asked.
   lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
       Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 

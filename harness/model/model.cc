@@ -1,0 +1,198 @@
+#include "harness/model/model.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "harness/model/transformer.h"
+
+namespace lrb {
+
+struct Model::Impl {
+  ModelConfig config;
+  LoadReport report;
+  std::shared_ptr<LanguageModelImpl> module;
+  torch::Device device{torch::kCPU};
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+const ModelConfig& Model::config() const { return impl_->config; }
+const LoadReport& Model::report() const { return impl_->report; }
+
+std::string LoadReport::Summary() const {
+  auto list = [](const std::vector<std::string>& v) { return v.empty() ? std::string("none") : absl::StrJoin(v, ", "); };
+  return absl::StrFormat("initialised: %s; unexpected: %s", list(initialised), list(unexpected));
+}
+
+namespace {
+
+// Parameters of a task head: absent from a checkpoint trained for another head, initialised instead.
+bool IsHeadParameter(const std::string& name) {
+  for (const char* prefix : {"classifier.", "pre_classifier.", "bert.pooler.", "cls.", "lm_head.", "vocab_transform.",
+                             "vocab_layer_norm.", "vocab_projector."}) {
+    if (name.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string ShapeString(const std::vector<int64_t>& s) { return "[" + absl::StrJoin(s, ", ") + "]"; }
+
+absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& name) {
+  if (t.dtype == DType::kI64) {
+    absl::StatusOr<std::vector<int64_t>> v = HostTensorToInt64(t);
+    if (!v.ok()) return v.status();
+    return torch::tensor(*v, torch::kLong).reshape(t.shape);
+  }
+  absl::StatusOr<std::vector<float>> v = HostTensorToFloats(t);
+  if (!v.ok()) return absl::InvalidArgumentError(absl::StrFormat("tensor '%s': %s", name, v.status().message()));
+  return torch::from_blob(v->data(), {static_cast<int64_t>(v->size())}, torch::kFloat32).clone().reshape(t.shape);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
+  absl::StatusOr<ModelConfig> config = ReadModelConfig(dir);
+  if (!config.ok()) return config.status();
+  if (options.head) config->head = *options.head;
+  if (options.num_labels) config->num_labels = *options.num_labels;
+  absl::StatusOr<SafetensorsFile> weights = LoadCheckpoint(dir);
+  if (!weights.ok()) return weights.status();
+
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->device = torch::Device(options.device);
+  } catch (const c10::Error&) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown device '%s' (cpu, cuda, cuda:N)", options.device));
+  }
+  if (impl->device.is_cuda() && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError(absl::StrFormat("device '%s' asked for, but CUDA is not available", options.device));
+  }
+  torch::manual_seed(options.seed);
+  impl->config = *config;
+  impl->module = config->family == ModelFamily::kT5 ? MakeT5Model(*config) : MakeEncoderModel(*config);
+
+  const std::vector<std::string> tied = impl->module->TiedParameterNames();
+  std::set<std::string> used;
+  std::vector<std::string> missing;
+  torch::NoGradGuard no_grad;
+  for (auto& item : impl->module->named_parameters()) {
+    const std::string& name = item.key();
+    torch::Tensor& param = item.value();
+    const HostTensor* stored = weights->Find(name);
+    if (stored == nullptr) {
+      if (IsHeadParameter(name)) {
+        // Hugging Face's initialisation of new heads: N(0, 0.02) weights, zero biases, unit norms.
+        const bool is_norm = name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos;
+        if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+          param.zero_();
+        } else if (is_norm) {
+          param.fill_(1.0);
+        } else {
+          param.normal_(0.0, 0.02);
+        }
+        impl->report.initialised.push_back(name);
+      } else {
+        missing.push_back(name);
+      }
+      continue;
+    }
+    if (stored->shape != param.sizes().vec()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: tensor '%s' has shape %s, the model expects %s", dir,
+                                                        name, ShapeString(stored->shape),
+                                                        ShapeString(param.sizes().vec())));
+    }
+    absl::StatusOr<torch::Tensor> value = ToTorch(*stored, name);
+    if (!value.ok()) return value.status();
+    param.copy_(*value);
+    used.insert(name);
+  }
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: checkpoint lacks %d weight(s) of the %s model: %s", dir,
+                                                      missing.size(), config->model_type,
+                                                      absl::StrJoin(missing, ", ")));
+  }
+  for (const std::string& name : weights->Names()) {
+    if (!used.count(name) && std::find(tied.begin(), tied.end(), name) == tied.end()) {
+      impl->report.unexpected.push_back(name);
+    }
+  }
+  impl->module->to(impl->device);
+  impl->module->eval();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+absl::StatusOr<SafetensorsFile> Model::Forward(const SafetensorsFile& inputs, const ForwardOptions& options) {
+  Batch batch;
+  const struct {
+    const char* name;
+    torch::Tensor* slot;
+    bool required;
+  } fields[] = {{"input_ids", &batch.input_ids, true},
+                {"attention_mask", &batch.attention_mask, false},
+                {"token_type_ids", &batch.token_type_ids, false},
+                {"decoder_input_ids", &batch.decoder_input_ids, false}};
+  std::vector<int64_t> shape;
+  for (const auto& f : fields) {
+    const HostTensor* t = inputs.Find(f.name);
+    if (t == nullptr) {
+      if (f.required) return absl::InvalidArgumentError(absl::StrFormat("inputs lack tensor '%s'", f.name));
+      continue;
+    }
+    if (t->dtype != DType::kI64 || t->shape.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrFormat("input '%s' must be I64 [batch, seq], got %s %s", f.name,
+                                                        DTypeName(t->dtype), ShapeString(t->shape)));
+    }
+    const bool decoder = std::string(f.name) == "decoder_input_ids";
+    if (!decoder && !shape.empty() && t->shape != shape) {
+      return absl::InvalidArgumentError(absl::StrFormat("input '%s' has shape %s, input_ids %s", f.name,
+                                                        ShapeString(t->shape), ShapeString(shape)));
+    }
+    if (!decoder && shape.empty()) shape = t->shape;
+    absl::StatusOr<torch::Tensor> v = ToTorch(*t, f.name);
+    if (!v.ok()) return v.status();
+    *f.slot = v->to(impl_->device);
+  }
+  const ModelConfig& c = impl_->config;
+  const int64_t max_position = c.family == ModelFamily::kT5 ? INT64_MAX : c.max_position_embeddings;
+  if (shape[1] > max_position) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("sequence length %d exceeds max_position_embeddings %d", shape[1], max_position));
+  }
+  for (const auto& [name, ids] : {std::pair<const char*, torch::Tensor>{"input_ids", batch.input_ids},
+                                  {"decoder_input_ids", batch.decoder_input_ids}}) {
+    if (ids.defined() && ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= c.vocab_size)) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s holds ids outside [0, %d)", name, c.vocab_size));
+    }
+  }
+  if (options.generate > 0 && c.family != ModelFamily::kT5) {
+    return absl::InvalidArgumentError("--generate needs a sequence-to-sequence (T5) model");
+  }
+  SafetensorsFile out;
+  try {
+    torch::NoGradGuard no_grad;
+    NamedTensors results = impl_->module->Forward(batch);
+    if (options.generate > 0) {
+      results.push_back({"greedy_generate", T5GreedyGenerate(*impl_->module, batch, options.generate,
+                                                             options.min_new_tokens)});
+    }
+    for (auto& [name, tensor] : results) {
+      torch::Tensor t = tensor.to(torch::kCPU).contiguous();
+      absl::StatusOr<HostTensor> h;
+      if (t.scalar_type() == torch::kLong) {
+        h = HostTensorFromInt64(t.sizes().vec(), absl::MakeConstSpan(t.data_ptr<int64_t>(), t.numel()));
+      } else {
+        t = t.to(torch::kFloat32);
+        h = HostTensorFromFloats(DType::kF32, t.sizes().vec(), absl::MakeConstSpan(t.data_ptr<float>(), t.numel()));
+      }
+      if (!h.ok()) return h.status();
+      if (absl::Status s = out.Add(name, std::move(*h)); !s.ok()) return s;
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrFormat("forward pass failed: %s", e.what_without_backtrace()));
+  }
+  return out;
+}
+
+}  // namespace lrb

@@ -1,0 +1,62 @@
+// A Hugging Face checkpoint loaded into the LibTorch runtime. This header hides LibTorch: inputs and
+// outputs are safetensors-style host tensors, so callers build without torch headers.
+#ifndef LRB_HARNESS_MODEL_MODEL_H_
+#define LRB_HARNESS_MODEL_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/io/safetensors.h"
+#include "harness/model/config.h"
+
+namespace lrb {
+
+struct LoadOptions {
+  std::string device = "cpu";            // "cpu", "cuda", "cuda:1"
+  std::optional<HeadKind> head;          // override the config's architecture (e.g. a classifier on an MLM)
+  std::optional<int64_t> num_labels;     // with head = kSequenceClassification
+  uint64_t seed = 0;                     // initialisation of heads the checkpoint lacks
+};
+
+// What loading did with the checkpoint's keys.
+struct LoadReport {
+  std::vector<std::string> initialised;  // head parameters the checkpoint lacks (newly initialised)
+  std::vector<std::string> unexpected;   // checkpoint tensors the model does not use
+  std::string Summary() const;           // one line
+};
+
+struct ForwardOptions {
+  int64_t generate = 0;        // T5: greedy-generate this many tokens ("greedy_generate")
+  int64_t min_new_tokens = 0;  // suppress EOS for this many generated tokens
+};
+
+class Model {
+ public:
+  // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,
+  // shape mismatches, an unknown model_type or an unreadable file are errors naming the key or file.
+  static absl::StatusOr<std::unique_ptr<Model>> Load(const std::string& dir, const LoadOptions& options = {});
+  ~Model();
+
+  const ModelConfig& config() const;
+  const LoadReport& report() const;
+
+  // Reads input_ids, attention_mask, token_type_ids (optional), decoder_input_ids (T5, optional),
+  // all I64 [batch, seq]; returns embedding_output and last_hidden_state (encoders) or
+  // encoder_last_hidden_state (T5), logits (when the model has a head) and greedy_generate (when asked),
+  // float32. Evaluation mode, no gradients.
+  absl::StatusOr<SafetensorsFile> Forward(const SafetensorsFile& inputs, const ForwardOptions& options = {});
+
+  struct Impl;
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_MODEL_MODEL_H_
