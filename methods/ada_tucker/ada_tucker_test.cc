@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "methods/linalg/tucker.h"
+#include "methods/testing/matrices.h"
 
 namespace lrb {
 namespace {
@@ -14,9 +15,7 @@ TEST(AdaTuckerMethodTest, BalancedShape) {
 TEST(AdaTuckerMethodTest, RecoversATuckerTensorExactly) {
   // A 48 x 60 matrix whose reshape to [6, 8, 6, 10] has Tucker ranks [2, 3, 2, 4].
   TuckerTensor t;
-  t.core = Tensor({2, 3, 2, 4});
-  const Matrix g = GaussianMatrix(1, 48, 1);
-  for (int i = 0; i < 48; ++i) t.core.data[i] = g(0, i);
+  t.core = testing::GaussianTensor({2, 3, 2, 4}, 1);
   t.factors = {GaussianMatrix(6, 2, 2), GaussianMatrix(8, 3, 3), GaussianMatrix(6, 2, 4), GaussianMatrix(10, 4, 5)};
   const Tensor x = TuckerReconstruct(t);
   const Matrix w = FromRowMajor(x.data.data(), 48, 60);

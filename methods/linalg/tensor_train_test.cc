@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "methods/testing/matrices.h"
 #include "methods/linalg/svd.h"
 
 namespace lrb {
@@ -18,10 +19,7 @@ namespace {
 // would leave an O(1) relative error.
 
 Tensor RandomTensor(const std::vector<int64_t>& shape, uint64_t seed) {
-  Tensor t(shape);
-  const Matrix g = GaussianMatrix(t.size(), 1, seed);
-  for (int64_t i = 0; i < t.size(); ++i) t.data[i] = g(i, 0);
-  return t;
+  return testing::GaussianTensor(shape, seed);
 }
 
 double RelativeError(const Tensor& approx, const Tensor& exact) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "methods/testing/matrices.h"
 
 namespace lrb {
 namespace {
@@ -17,10 +18,7 @@ namespace {
 // truncation error that a wrong subspace would leave (O(1) relative for these Gaussian tensors).
 
 Tensor RandomTensor(const std::vector<int64_t>& shape, uint64_t seed) {
-  Tensor t(shape);
-  const Matrix g = GaussianMatrix(t.size(), 1, seed);
-  for (int64_t i = 0; i < t.size(); ++i) t.data[i] = g(i, 0);
-  return t;
+  return testing::GaussianTensor(shape, seed);
 }
 
 double Norm(const Tensor& t) {

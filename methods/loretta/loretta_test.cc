@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "methods/linalg/tensor_train.h"
+#include "methods/testing/matrices.h"
 
 namespace lrb {
 namespace {
@@ -18,10 +19,7 @@ TEST(LorettaMethodTest, RecoversATtMatrixExactly) {
   truth.col_modes = {3, 5, 2};
   const std::vector<int64_t> r = {1, 3, 3, 1};
   for (int k = 0; k < 3; ++k) {
-    Tensor core({r[k], truth.row_modes[k], truth.col_modes[k], r[k + 1]});
-    const Matrix g = GaussianMatrix(1, core.size(), 10 + k);
-    for (int64_t i = 0; i < core.size(); ++i) core.data[i] = g(0, i);
-    truth.cores.push_back(core);
+    truth.cores.push_back(testing::GaussianTensor({r[k], truth.row_modes[k], truth.col_modes[k], r[k + 1]}, 10 + k));
   }
   const Matrix w = TtMatrixToDense(truth);
   absl::StatusOr<Compressed> out = MakeLorettaMethod()->Compress(

@@ -1,5 +1,6 @@
 #include "methods/testing/matrices.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "methods/linalg/svd.h"
@@ -7,6 +8,13 @@
 namespace lrb::testing {
 
 Matrix Orthonormal(int64_t n, int64_t k, uint64_t seed) { return ExactSvd(GaussianMatrix(n, k, seed))->u; }
+
+Tensor GaussianTensor(const std::vector<int64_t>& shape, uint64_t seed) {
+  Tensor t(shape);
+  const Matrix g = GaussianMatrix(t.size(), 1, seed);
+  std::copy(g.data(), g.data() + t.size(), t.data.begin());
+  return t;
+}
 
 Vector PowerLawSpectrum(int64_t k, double power) {
   Vector s(k);

@@ -3,6 +3,7 @@
 #define LRB_METHODS_TESTING_MATRICES_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "methods/linalg/types.h"
 
@@ -10,6 +11,9 @@ namespace lrb::testing {
 
 // [n, k] with orthonormal columns (left singular vectors of a seeded Gaussian).
 Matrix Orthonormal(int64_t n, int64_t k, uint64_t seed);
+
+// A tensor of the given shape with independent standard normal entries, deterministic for a seed.
+Tensor GaussianTensor(const std::vector<int64_t>& shape, uint64_t seed);
 
 // s_i = (i + 1)^-power, i < k.
 Vector PowerLawSpectrum(int64_t k, double power);
