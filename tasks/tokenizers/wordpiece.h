@@ -1,0 +1,153 @@
+// BERT's WordPiece tokenizer, reproducing Hugging Face's BertTokenizerFast (tokenizers' BertNormalizer,
+// BertPreTokenizer, WordPiece model and BERT post-processor) for uncased vocabularies such as
+// bert-base-uncased.
+//
+// Text -> ids, in order (each step as tokenizers does it):
+//   1. Special tokens written in the text ("[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]", exact and
+//      case-sensitive, when the vocabulary has them) are cut out of the raw text and become their ids;
+//      the pieces between them go through steps 2-6 separately.
+//   2. Cleaning: U+0000, U+FFFD and characters of category Cc, Cf or Co are dropped (\t, \n and \r are
+//      whitespace instead); whitespace (\t, \n, \r, category Zs, U+2028, U+2029) becomes a space.
+//      U+000B, U+000C and U+0085 are Cc and are dropped.
+//   3. CJK ideographs (4E00-9FFF, 3400-4DBF, 20000-2A6DF, 2A700-2B73F, 2B740-2B81F, 2B920-2CEAF,
+//      F900-FAFF, 2F800-2FA1F) get a space on each side. 2B920-2CEAF is tokenizers' range; Google's
+//      original BERT and the slow Python tokenizer use 2B820-2CEAF.
+//   4. With strip_accents: canonical decomposition (NFD, with canonical reordering), then every
+//      character of category Mn is dropped. With lowercase: each character is lower-cased (full
+//      mapping: U+0130 becomes "i" U+0307).
+//   5. The text is split at spaces (dropped) and around punctuation (ASCII 33-47, 58-64, 91-96, 123-126
+//      and category P*; each punctuation character is its own word).
+//   6. Each word goes through greedy longest-match-first WordPiece: the longest vocabulary entry that
+//      starts the word, then the longest "##"-prefixed entry that continues it, and so on. A word with
+//      more than max_input_chars_per_word code points, or with a position no entry matches, becomes the
+//      single token [UNK].
+//
+// Unicode data (categories, decompositions, case mappings) come from utf8proc (Unicode 15). tokenizers
+// takes categories from the unicode_categories crate (Unicode 8), so the two can differ on code points
+// assigned or re-categorised since Unicode 8 (about 500, all in scripts added or extended since, none in
+// Latin, Greek, Cyrillic, CJK or common punctuation).
+//
+// A loaded tokenizer is immutable; its const methods may be called from several threads.
+#ifndef LRB_TASKS_TOKENIZERS_WORDPIECE_H_
+#define LRB_TASKS_TOKENIZERS_WORDPIECE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace lrb {
+
+struct WordPieceOptions {
+  // Hugging Face's do_lower_case.
+  bool lowercase = true;
+  // Hugging Face's strip_accents. Its default there (None) means "as do_lower_case": set both when
+  // turning lowercase off (a cased vocabulary).
+  bool strip_accents = true;
+  // Longer words (in code points) become [UNK].
+  int max_input_chars_per_word = 100;
+};
+
+// One encoded input: [CLS] A [SEP] or [CLS] A [SEP] B [SEP].
+struct WordPieceEncoding {
+  std::vector<int64_t> input_ids;
+  // 0 for [CLS], A and its [SEP]; 1 for B and its [SEP].
+  std::vector<int64_t> token_type_ids;
+  // Word pieces removed by truncation (0 when the input fit).
+  int64_t num_truncated = 0;
+};
+
+// OK when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF);
+// otherwise InvalidArgumentError "invalid UTF-8 at byte offset N (byte 0xXX)" for the first bad byte.
+absl::Status ValidateUtf8(std::string_view text);
+
+class WordPieceTokenizer {
+ public:
+  // Reads a vocab.txt: one token per line, the id is the line number from 0 ("\n" or "\r\n" line ends;
+  // a final line end is optional). NotFoundError naming the path when the file does not exist;
+  // InvalidArgumentError naming the file and line for a repeated token, and naming the file when
+  // [CLS], [SEP], [UNK] or [PAD] is missing. [MASK] is optional.
+  static absl::StatusOr<WordPieceTokenizer> Load(const std::string& vocab_path,
+                                                 const WordPieceOptions& options = {});
+  // The same from the file's contents; `source_name` names it in errors.
+  static absl::StatusOr<WordPieceTokenizer> FromVocabText(std::string_view vocab_text,
+                                                          const std::string& source_name,
+                                                          const WordPieceOptions& options = {});
+
+  WordPieceTokenizer(WordPieceTokenizer&&) = default;
+  WordPieceTokenizer& operator=(WordPieceTokenizer&&) = default;
+  WordPieceTokenizer(const WordPieceTokenizer&) = delete;
+  WordPieceTokenizer& operator=(const WordPieceTokenizer&) = delete;
+
+  // Steps 1-5: the normalized words (special tokens written in the text stay whole words).
+  // InvalidArgumentError "invalid UTF-8 at byte offset N (byte 0xXX)" for text that is not UTF-8.
+  absl::StatusOr<std::vector<std::string>> BasicTokenize(std::string_view text) const;
+
+  // Steps 1-6: the word pieces' ids, no [CLS]/[SEP], no truncation. Errors as BasicTokenize.
+  absl::StatusOr<std::vector<int64_t>> TokenizeToIds(std::string_view text) const;
+  // The same as token strings (IdToToken of each id).
+  absl::StatusOr<std::vector<std::string>> Tokenize(std::string_view text) const;
+
+  // [CLS] A [SEP], A truncated at its end so that the whole has at most max_length ids.
+  // InvalidArgumentError for max_length < 2 or invalid UTF-8.
+  absl::StatusOr<WordPieceEncoding> Encode(std::string_view text, int64_t max_length) const;
+
+  // [CLS] A [SEP] B [SEP] with at most max_length ids, truncated as tokenizers' "longest_first". With
+  // L = max_length - 3 and n1 <= n2 the lengths of the shorter and the longer sequence (the second
+  // counts as the longer when they are equal), when n1 + n2 > L: if 2 n1 <= L the longer is cut to
+  // L - n1, otherwise the shorter is cut to floor(L / 2) and the longer to ceil(L / 2). Sequences lose
+  // tokens at their end. (The slow Python tokenizer, which removes one token at a time, gives the odd
+  // token to A instead: it differs when both are cut, L is odd and B is at least as long as A.)
+  // InvalidArgumentError for max_length < 3 or invalid UTF-8 (naming which text).
+  absl::StatusOr<WordPieceEncoding> EncodePair(std::string_view text, std::string_view text_pair,
+                                               int64_t max_length) const;
+
+  int64_t VocabSize() const { return static_cast<int64_t>(id_to_token_.size()); }
+  // The id of a vocabulary entry; -1 when absent.
+  int64_t TokenToId(std::string_view token) const;
+  // The entry of an id; OutOfRangeError outside [0, VocabSize()).
+  absl::StatusOr<std::string> IdToToken(int64_t id) const;
+
+  int64_t cls_id() const { return cls_id_; }
+  int64_t sep_id() const { return sep_id_; }
+  int64_t unk_id() const { return unk_id_; }
+  int64_t pad_id() const { return pad_id_; }
+  // -1 when the vocabulary has no [MASK].
+  int64_t mask_id() const { return mask_id_; }
+
+  const WordPieceOptions& options() const { return options_; }
+
+ private:
+  WordPieceTokenizer() = default;
+
+  // Appends the ids of `text` (steps 1-6); `words`, when not null, receives the words of steps 1-5
+  // instead and no ids are produced.
+  absl::Status Run(std::string_view text, std::vector<int64_t>* ids, std::vector<std::string>* words) const;
+  // Steps 2-6 for a piece of text between special tokens (already known to be valid UTF-8).
+  void RunPiece(std::string_view piece, std::vector<int64_t>* ids, std::vector<std::string>* words) const;
+  // Step 6 for one word (UTF-8, `num_chars` code points).
+  void AppendWordPieces(std::string_view word, int64_t num_chars, std::vector<int64_t>* ids) const;
+
+  WordPieceOptions options_;
+  std::vector<std::string> id_to_token_;
+  absl::flat_hash_map<std::string, int64_t> vocab_;         // token -> id
+  absl::flat_hash_map<std::string, int64_t> continuation_;  // "##x" entries, keyed by x
+  size_t max_token_bytes_ = 0;         // longest key of vocab_
+  size_t max_continuation_bytes_ = 0;  // longest key of continuation_
+  // The special tokens present in the vocabulary, cut out of raw text (step 1).
+  std::vector<std::pair<std::string, int64_t>> special_tokens_;
+  int64_t cls_id_ = -1;
+  int64_t sep_id_ = -1;
+  int64_t unk_id_ = -1;
+  int64_t pad_id_ = -1;
+  int64_t mask_id_ = -1;
+};
+
+}  // namespace lrb
+
+#endif  // LRB_TASKS_TOKENIZERS_WORDPIECE_H_
