@@ -15,6 +15,14 @@ int RunDecompose(int argc, char** argv);
 //   [--min_new_tokens=M] [--device=cpu|cuda] [--overwrite]
 int RunForward(int argc, char** argv);
 
+// lrbench finetune --model=DIR --task=glue/sst2 --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]
+//   [--max_length=64] [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0] [--max_grad_norm=1]
+//   [--device=cpu] [--data_dir=DIR] [--vocab=FILE] [--max_train_examples=N] [--overwrite]
+int RunFinetune(int argc, char** argv);
+
+// lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
+int RunTokenize(int argc, char** argv);
+
 // lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
 // Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 int RunDemo(int argc, char** argv);

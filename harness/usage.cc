@@ -26,6 +26,17 @@ Commands:
       DistilBERT, RoBERTa, T5) on input_ids, attention_mask, token_type_ids and decoder_input_ids
       (I64 [batch, seq]) and writes logits, last_hidden_state (encoders) or encoder_last_hidden_state
       (T5), and greedy_generate ([batch, 1 + N], decoder start token first) when asked.
+  lrbench finetune --model=DIR --task=glue/sst2 --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]
+                   [--max_length=64] [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0]
+                   [--max_grad_norm=1] [--device=cpu|cuda] [--data_dir=DIR] [--vocab=FILE]
+                   [--max_train_examples=N] [--overwrite]
+      Fine-tunes with a classification head (initialised when the checkpoint has none), AdamW with
+      decoupled weight decay (none on biases and LayerNorm), linear decay, gradient clipping, seeded
+      length-bucketed batches; evaluates on dev each epoch with progress and ETA on stderr; saves the
+      model and finetune.json to DIR. Data: --data_dir, $LRB_DATA_DIR, or ../shared/data.
+  lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
+      BERT WordPiece: each line {"text": ..., "text_pair": ...} becomes {"input_ids", "token_type_ids"}
+      with [CLS]/[SEP], truncated to N (longest first for pairs).
   lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
       Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 

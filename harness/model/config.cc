@@ -37,6 +37,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const
     return absl::InvalidArgumentError(absl::StrFormat("%s is not a JSON object", source));
   }
   ModelConfig c;
+  c.json = json_text;
   if (absl::Status s = Require(j, "model_type", source); !s.ok()) return s;
   if (absl::Status s = Read(j, "model_type", &c.model_type, source); !s.ok()) return s;
   if (c.model_type == "bert") {

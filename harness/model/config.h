@@ -47,6 +47,8 @@ struct ModelConfig {
   std::optional<bool> scale_decoder_outputs;
   int64_t decoder_start_token_id = 0;
   int64_t eos_token_id = 1;
+
+  std::string json;  // the config.json text it was parsed from (saved back with the head updated)
 };
 
 // Parses config.json text; errors name `source` and the field.

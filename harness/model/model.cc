@@ -1,20 +1,17 @@
 #include "harness/model/model.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "harness/model/transformer.h"
+#include <nlohmann/json.hpp>
+
+#include "harness/io/file.h"
+#include "harness/model/model_impl.h"
 
 namespace lrb {
-
-struct Model::Impl {
-  ModelConfig config;
-  LoadReport report;
-  std::shared_ptr<LanguageModelImpl> module;
-  torch::Device device{torch::kCPU};
-};
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
@@ -193,6 +190,56 @@ absl::StatusOr<SafetensorsFile> Model::Forward(const SafetensorsFile& inputs, co
     return absl::InternalError(absl::StrFormat("forward pass failed: %s", e.what_without_backtrace()));
   }
   return out;
+}
+
+}  // namespace lrb
+
+namespace lrb {
+
+absl::Status Model::Save(const std::string& dir, bool overwrite) const {
+  const ModelConfig& c = impl_->config;
+  nlohmann::json j = nlohmann::json::parse(c.json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) j = nlohmann::json::object();
+  const std::string family = c.family == ModelFamily::kBert         ? "Bert"
+                             : c.family == ModelFamily::kDistilBert ? "DistilBert"
+                             : c.family == ModelFamily::kRoberta    ? "Roberta"
+                                                                    : "T5";
+  switch (c.head) {
+    case HeadKind::kSequenceClassification:
+      j["architectures"] = {family + "ForSequenceClassification"};
+      j["num_labels"] = c.num_labels;
+      j.erase("id2label");
+      j.erase("label2id");
+      break;
+    case HeadKind::kMaskedLm:
+      j["architectures"] = {family + "ForMaskedLM"};
+      break;
+    case HeadKind::kConditionalGeneration:
+      j["architectures"] = {family + "ForConditionalGeneration"};
+      break;
+    case HeadKind::kNone:
+      j["architectures"] = {family + "Model"};
+      break;
+  }
+  SafetensorsFile weights;
+  weights.mutable_metadata()["format"] = "pt";
+  try {
+    for (const auto& item : impl_->module->named_parameters()) {
+      const torch::Tensor t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+      absl::StatusOr<HostTensor> h =
+          HostTensorFromFloats(DType::kF32, t.sizes().vec(), absl::MakeConstSpan(t.data_ptr<float>(), t.numel()));
+      if (!h.ok()) return h.status();
+      if (absl::Status s = weights.Add(item.key(), std::move(*h)); !s.ok()) return s;
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrFormat("saving %s failed: %s", dir, e.what_without_backtrace()));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrFormat("cannot create %s: %s", dir, ec.message()));
+  // Weights first: a run that fails there leaves no config.json claiming a model exists.
+  if (absl::Status s = WriteSafetensors(weights, dir + "/model.safetensors", overwrite); !s.ok()) return s;
+  return WriteFileAtomically(dir + "/config.json", j.dump(2) + "\n", /*overwrite=*/true);
 }
 
 }  // namespace lrb

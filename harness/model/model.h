@@ -50,7 +50,14 @@ class Model {
   // float32. Evaluation mode, no gradients.
   absl::StatusOr<SafetensorsFile> Forward(const SafetensorsFile& inputs, const ForwardOptions& options = {});
 
+  // Writes DIR/config.json (the loaded config, with the current head's architecture and label count)
+  // and DIR/model.safetensors (float32), so that Load(DIR) gives the same model. Refuses an existing
+  // model.safetensors unless `overwrite`.
+  absl::Status Save(const std::string& dir, bool overwrite) const;
+
+  // The LibTorch state, for the training code of harness/model (opaque elsewhere).
   struct Impl;
+  Impl& internals() { return *impl_; }
 
  private:
   explicit Model(std::unique_ptr<Impl> impl);

@@ -1,0 +1,22 @@
+// Model's private state, shared by the .cc files of harness/model (it pulls in torch/torch.h).
+#ifndef LRB_HARNESS_MODEL_MODEL_IMPL_H_
+#define LRB_HARNESS_MODEL_MODEL_IMPL_H_
+
+#include <memory>
+#include <string>
+
+#include "harness/model/model.h"
+#include "harness/model/transformer.h"
+
+namespace lrb {
+
+struct Model::Impl {
+  ModelConfig config;
+  LoadReport report;
+  std::shared_ptr<LanguageModelImpl> module;
+  torch::Device device{torch::kCPU};
+};
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_MODEL_MODEL_IMPL_H_

@@ -1,0 +1,238 @@
+#include "harness/model/training.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "harness/model/model_impl.h"
+
+namespace lrb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
+}
+
+// A padded batch on the model's device: ids, types and mask [b, longest], labels [b].
+struct TensorBatch {
+  Batch batch;
+  torch::Tensor labels;
+};
+
+TensorBatch Collate(const std::vector<Example>& examples, const std::vector<int64_t>& indices, int64_t pad_id,
+                    bool regression, const torch::Device& device) {
+  int64_t longest = 0;
+  for (int64_t i : indices) longest = std::max<int64_t>(longest, examples[i].input_ids.size());
+  const int64_t b = static_cast<int64_t>(indices.size());
+  torch::Tensor ids = torch::full({b, longest}, pad_id, torch::kLong);
+  torch::Tensor types = torch::zeros({b, longest}, torch::kLong);
+  torch::Tensor mask = torch::zeros({b, longest}, torch::kLong);
+  torch::Tensor labels = torch::empty({b}, regression ? torch::kFloat32 : torch::kLong);
+  auto ids_a = ids.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>();
+  for (int64_t r = 0; r < b; ++r) {
+    const Example& e = examples[indices[r]];
+    for (size_t t = 0; t < e.input_ids.size(); ++t) {
+      ids_a[r][t] = e.input_ids[t];
+      types_a[r][t] = t < e.token_type_ids.size() ? e.token_type_ids[t] : 0;
+      mask_a[r][t] = 1;
+    }
+    if (regression) {
+      labels[r] = e.label;
+    } else {
+      labels[r] = static_cast<int64_t>(e.label);
+    }
+  }
+  return {{ids.to(device), mask.to(device), types.to(device), {}}, labels.to(device)};
+}
+
+torch::Tensor Logits(LanguageModelImpl& module, const Batch& batch) {
+  for (auto& [name, t] : module.Forward(batch)) {
+    if (name == "logits") return t;
+  }
+  return {};
+}
+
+torch::Tensor Loss(const torch::Tensor& logits, const torch::Tensor& labels, bool regression) {
+  return regression ? torch::mse_loss(logits.squeeze(-1), labels) : torch::cross_entropy_loss(logits, labels);
+}
+
+absl::Status CheckExamples(const std::vector<Example>& examples, const ModelConfig& c, const char* split) {
+  const bool regression = c.num_labels == 1;
+  for (size_t i = 0; i < examples.size(); ++i) {
+    const Example& e = examples[i];
+    if (e.input_ids.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s example %d has no tokens", split, i));
+    if (static_cast<int64_t>(e.input_ids.size()) > c.max_position_embeddings) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s example %d has %d tokens, the model at most %d", split,
+                                                        i, e.input_ids.size(), c.max_position_embeddings));
+    }
+    if (!regression && (e.label < 0 || e.label >= c.num_labels || e.label != std::floor(e.label))) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s example %d has label %g; the head has %d classes", split, i, e.label, c.num_labels));
+    }
+    if (regression && !std::isfinite(e.label)) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s example %d has label %g", split, i, e.label));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Batches of similar length (Hugging Face's group_by_length, simplified): a seeded shuffle, then
+// groups of `bucket` batches sorted by length, then the batch order shuffled again. Less padding,
+// the same examples per epoch.
+std::vector<std::vector<int64_t>> EpochBatches(const std::vector<Example>& examples, int64_t batch_size,
+                                               int64_t bucket, std::mt19937_64& rng) {
+  std::vector<int64_t> order(examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  const int64_t group = std::max<int64_t>(1, bucket) * batch_size;
+  for (size_t start = 0; start < order.size(); start += group) {
+    auto end = order.begin() + std::min(order.size(), start + group);
+    std::stable_sort(order.begin() + start, end, [&](int64_t a, int64_t b) {
+      return examples[a].input_ids.size() > examples[b].input_ids.size();
+    });
+  }
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t start = 0; start < order.size(); start += batch_size) {
+    batches.emplace_back(order.begin() + start, order.begin() + std::min(order.size(), start + batch_size));
+  }
+  std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
+}
+
+}  // namespace
+
+absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples, int64_t batch_size) {
+  Model::Impl& impl = model.internals();
+  const ModelConfig& c = impl.config;
+  if (c.head != HeadKind::kSequenceClassification) {
+    return absl::FailedPreconditionError("evaluation needs a sequence-classification head");
+  }
+  if (absl::Status s = CheckExamples(examples, c, "eval"); !s.ok()) return s;
+  const bool regression = c.num_labels == 1;
+  Evaluation out;
+  out.count = static_cast<int64_t>(examples.size());
+  out.predictions.resize(examples.size());
+  try {
+    torch::NoGradGuard no_grad;
+    impl.module->eval();
+    double loss_sum = 0, correct = 0;
+    for (size_t start = 0; start < examples.size(); start += batch_size) {
+      std::vector<int64_t> idx(std::min<size_t>(batch_size, examples.size() - start));
+      std::iota(idx.begin(), idx.end(), static_cast<int64_t>(start));
+      TensorBatch tb = Collate(examples, idx, c.pad_token_id, regression, impl.device);
+      const torch::Tensor logits = Logits(*impl.module, tb.batch);
+      loss_sum += Loss(logits, tb.labels, regression).item<double>() * idx.size();
+      const torch::Tensor pred = (regression ? logits.squeeze(-1) : logits.argmax(-1).to(torch::kFloat32)).to(torch::kCPU);
+      for (size_t r = 0; r < idx.size(); ++r) out.predictions[idx[r]] = pred[r].item<float>();
+      if (!regression) correct += tb.labels.eq(logits.argmax(-1)).sum().item<double>();
+    }
+    out.loss = examples.empty() ? 0 : loss_sum / examples.size();
+    out.accuracy = examples.empty() ? 0 : correct / examples.size();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrFormat("evaluation failed: %s", e.what_without_backtrace()));
+  }
+  return out;
+}
+
+absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>& train,
+                                        const std::vector<Example>& dev, const FinetuneRecipe& recipe,
+                                        const ProgressSink& progress) {
+  Model::Impl& impl = model.internals();
+  const ModelConfig& c = impl.config;
+  if (c.head != HeadKind::kSequenceClassification) {
+    return absl::FailedPreconditionError("fine-tuning needs a sequence-classification head (see LoadOptions.head)");
+  }
+  if (train.empty()) return absl::InvalidArgumentError("no training examples");
+  if (recipe.epochs < 1 || recipe.batch_size < 1 || !(recipe.learning_rate > 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("recipe needs epochs >= 1, batch size >= 1 and lr > 0 (got %d, %d, %g)",
+                                                      recipe.epochs, recipe.batch_size, recipe.learning_rate));
+  }
+  if (absl::Status s = CheckExamples(train, c, "train"); !s.ok()) return s;
+  if (absl::Status s = CheckExamples(dev, c, "dev"); !s.ok()) return s;
+  const bool regression = c.num_labels == 1;
+
+  // Decoupled weight decay (Loshchilov & Hutter 2019) on weights only: biases and LayerNorm parameters
+  // are excluded, as in the BERT recipe.
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& item : impl.module->named_parameters()) {
+    const std::string& name = item.key();
+    const bool exempt = name.find("bias") != std::string::npos || name.find("LayerNorm") != std::string::npos ||
+                        name.find("layer_norm") != std::string::npos;
+    (exempt ? no_decay : decay).push_back(item.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(recipe.learning_rate).eps(1e-8).weight_decay(recipe.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(recipe.learning_rate).eps(1e-8).weight_decay(0.0)));
+  torch::optim::AdamW optimizer(std::move(groups));
+
+  std::mt19937_64 rng(recipe.seed);
+  torch::manual_seed(recipe.seed);
+  const int64_t steps_per_epoch = (static_cast<int64_t>(train.size()) + recipe.batch_size - 1) / recipe.batch_size;
+  const int64_t total = steps_per_epoch * recipe.epochs;
+  const int64_t warmup = static_cast<int64_t>(recipe.warmup_ratio * total);
+  FinetuneReport report;
+  const auto start = Clock::now();
+  try {
+    for (int epoch = 0; epoch < recipe.epochs; ++epoch) {
+      impl.module->train();
+      double loss_sum = 0;
+      int64_t seen = 0;
+      for (const std::vector<int64_t>& indices : EpochBatches(train, recipe.batch_size, recipe.bucket_batches, rng)) {
+        // Linear warm-up, then linear decay to zero at the last step (HF get_linear_schedule_with_warmup).
+        const int64_t step = report.steps;
+        const double scale = step < warmup ? static_cast<double>(step) / std::max<int64_t>(1, warmup)
+                                           : std::max(0.0, static_cast<double>(total - step) / std::max<int64_t>(1, total - warmup));
+        for (auto& group : optimizer.param_groups()) {
+          static_cast<torch::optim::AdamWOptions&>(group.options()).lr(recipe.learning_rate * scale);
+        }
+        TensorBatch tb = Collate(train, indices, c.pad_token_id, regression, impl.device);
+        optimizer.zero_grad();
+        torch::Tensor loss = Loss(Logits(*impl.module, tb.batch), tb.labels, regression);
+        loss.backward();
+        if (recipe.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(impl.module->parameters(), recipe.max_grad_norm);
+        optimizer.step();
+        const double l = loss.item<double>();
+        if (!std::isfinite(l)) {
+          return absl::InternalError(absl::StrFormat("training loss became %g at step %d (lr %g)", l, step,
+                                                     recipe.learning_rate * scale));
+        }
+        loss_sum += l * indices.size();
+        seen += static_cast<int64_t>(indices.size());
+        ++report.steps;
+        if (progress && recipe.log_every > 0 && (report.steps % recipe.log_every == 0 || report.steps == total)) {
+          const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+          const double eta = elapsed / report.steps * (total - report.steps);
+          progress(absl::StrFormat("epoch %d/%d  step %d/%d  loss %.4f  %.1f ex/s  elapsed %s  eta %s", epoch + 1,
+                                   recipe.epochs, report.steps, total, loss_sum / seen,
+                                   (epoch * train.size() + seen) / elapsed, Duration(elapsed), Duration(eta)));
+        }
+      }
+      report.epoch_train_loss.push_back(loss_sum / seen);
+      if (!dev.empty()) {
+        absl::StatusOr<Evaluation> ev = Evaluate(model, dev, recipe.batch_size * 2);
+        if (!ev.ok()) return ev.status();
+        if (progress) {
+          progress(absl::StrFormat("epoch %d/%d  dev loss %.4f  dev accuracy %.4f (%d examples)", epoch + 1,
+                                   recipe.epochs, ev->loss, ev->accuracy, ev->count));
+        }
+        report.epoch_dev.push_back(std::move(*ev));
+      }
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrFormat("fine-tuning failed: %s", e.what_without_backtrace()));
+  }
+  impl.module->eval();
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report.examples_per_second = static_cast<double>(train.size()) * recipe.epochs / report.seconds;
+  return report;
+}
+
+}  // namespace lrb
