@@ -34,6 +34,30 @@ bool IsHeadParameter(const std::string& name) {
   return false;
 }
 
+// Hugging Face's initialisation: N(0, 0.02) weights and embeddings, zero biases, unit norm scales.
+void InitialiseParameter(const std::string& name, torch::Tensor& param) {
+  const bool is_norm = name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos;
+  if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+    param.zero_();
+  } else if (is_norm) {
+    param.fill_(1.0);
+  } else {
+    param.normal_(0.0, 0.02);
+  }
+}
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
+  try {
+    torch::Device device(name);
+    if (device.is_cuda() && !torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(absl::StrFormat("device '%s' asked for, but CUDA is not available", name));
+    }
+    return device;
+  } catch (const c10::Error&) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown device '%s' (cpu, cuda, cuda:N)", name));
+  }
+}
+
 std::string ShapeString(const std::vector<int64_t>& s) { return "[" + absl::StrJoin(s, ", ") + "]"; }
 
 absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& name) {
@@ -58,14 +82,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   if (!weights.ok()) return weights.status();
 
   auto impl = std::make_unique<Impl>();
-  try {
-    impl->device = torch::Device(options.device);
-  } catch (const c10::Error&) {
-    return absl::InvalidArgumentError(absl::StrFormat("unknown device '%s' (cpu, cuda, cuda:N)", options.device));
-  }
-  if (impl->device.is_cuda() && !torch::cuda::is_available()) {
-    return absl::FailedPreconditionError(absl::StrFormat("device '%s' asked for, but CUDA is not available", options.device));
-  }
+  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
+  if (!device.ok()) return device.status();
+  impl->device = *device;
   torch::manual_seed(options.seed);
   impl->config = *config;
   impl->module = config->family == ModelFamily::kT5 ? MakeT5Model(*config) : MakeEncoderModel(*config);
@@ -80,15 +99,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
     const HostTensor* stored = weights->Find(name);
     if (stored == nullptr) {
       if (IsHeadParameter(name)) {
-        // Hugging Face's initialisation of new heads: N(0, 0.02) weights, zero biases, unit norms.
-        const bool is_norm = name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos;
-        if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
-          param.zero_();
-        } else if (is_norm) {
-          param.fill_(1.0);
-        } else {
-          param.normal_(0.0, 0.02);
-        }
+        InitialiseParameter(name, param);
         impl->report.initialised.push_back(name);
       } else {
         missing.push_back(name);
@@ -114,6 +125,25 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
     if (!used.count(name) && std::find(tied.begin(), tied.end(), name) == tied.end()) {
       impl->report.unexpected.push_back(name);
     }
+  }
+  impl->module->to(impl->device);
+  impl->module->eval();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelConfig& config, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
+  if (!device.ok()) return device.status();
+  impl->device = *device;
+  torch::manual_seed(options.seed);
+  impl->config = config;
+  if (options.head) impl->config.head = *options.head;
+  if (options.num_labels) impl->config.num_labels = *options.num_labels;
+  impl->module = config.family == ModelFamily::kT5 ? MakeT5Model(impl->config) : MakeEncoderModel(impl->config);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : impl->module->named_parameters()) InitialiseParameter(item.key(), item.value());
   }
   impl->module->to(impl->device);
   impl->module->eval();

@@ -39,6 +39,10 @@ class Model {
   // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,
   // shape mismatches, an unknown model_type or an unreadable file are errors naming the key or file.
   static absl::StatusOr<std::unique_ptr<Model>> Load(const std::string& dir, const LoadOptions& options = {});
+
+  // A randomly initialised model of this configuration (weights N(0, 0.02), biases 0, norms 1, as
+  // Hugging Face initialises BERT), for benchmarks and tests that need a shape, not a checkpoint.
+  static absl::StatusOr<std::unique_ptr<Model>> Create(const ModelConfig& config, const LoadOptions& options = {});
   ~Model();
 
   const ModelConfig& config() const;
