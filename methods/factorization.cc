@@ -1,6 +1,10 @@
 #include "methods/factorization.h"
 
+#include <map>
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "methods/linalg/kashin.h"
 #include "methods/linalg/kronecker.h"
 
@@ -165,6 +169,7 @@ std::vector<NamedArray> ExportArrays(const Factorization& f) {
           [](const Tucker& t) {
             std::vector<NamedArray> out{TensorArray("tucker.core", t.tucker.core)};
             out.push_back(NamedArray{"tucker.shape", {static_cast<int64_t>(t.shape.size())}, {}, t.shape});
+            out.push_back(NamedArray{"tucker.rows", {1}, {}, {t.rows}});
             for (size_t i = 0; i < t.tucker.factors.size(); ++i) {
               out.push_back(FloatArray(absl::StrCat("tucker.factor.", i), t.tucker.factors[i]));
             }
@@ -190,6 +195,185 @@ std::vector<NamedArray> ExportArrays(const Factorization& f) {
           },
       },
       f);
+}
+
+}  // namespace lrb
+
+namespace lrb {
+namespace {
+
+// Arrays by name, with typed, shape-checked access.
+class ArrayTable {
+ public:
+  explicit ArrayTable(const std::vector<NamedArray>& arrays) {
+    for (const NamedArray& a : arrays) by_name_[a.name] = &a;
+  }
+  bool Has(const std::string& name) const { return by_name_.count(name) > 0; }
+  absl::StatusOr<const NamedArray*> Get(const std::string& name) const {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) return absl::InvalidArgumentError(absl::StrFormat("missing array '%s'", name));
+    used_.insert(name);
+    return it->second;
+  }
+  absl::StatusOr<Matrix> GetMatrix(const std::string& name) const {
+    absl::StatusOr<const NamedArray*> a = Get(name);
+    if (!a.ok()) return a.status();
+    if ((*a)->shape.size() != 2 || static_cast<int64_t>((*a)->values.size()) != NumElements((*a)->shape)) {
+      return absl::InvalidArgumentError(absl::StrFormat("array '%s' is not a float matrix", name));
+    }
+    return FromRowMajor((*a)->values.data(), (*a)->shape[0], (*a)->shape[1]);
+  }
+  absl::StatusOr<Tensor> GetTensor(const std::string& name) const {
+    absl::StatusOr<const NamedArray*> a = Get(name);
+    if (!a.ok()) return a.status();
+    if (static_cast<int64_t>((*a)->values.size()) != NumElements((*a)->shape)) {
+      return absl::InvalidArgumentError(absl::StrFormat("array '%s' is not a float tensor", name));
+    }
+    Tensor t((*a)->shape);
+    t.data = (*a)->values;
+    return t;
+  }
+  absl::StatusOr<std::vector<int64_t>> GetInts(const std::string& name) const {
+    absl::StatusOr<const NamedArray*> a = Get(name);
+    if (!a.ok()) return a.status();
+    if (static_cast<int64_t>((*a)->ints.size()) != NumElements((*a)->shape)) {
+      return absl::InvalidArgumentError(absl::StrFormat("array '%s' is not an integer array", name));
+    }
+    return (*a)->ints;
+  }
+  absl::Status CheckAllUsed() const {
+    for (const auto& [name, a] : by_name_) {
+      if (!used_.count(name)) return absl::InvalidArgumentError(absl::StrFormat("unexpected array '%s'", name));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::string, const NamedArray*> by_name_;
+  mutable std::set<std::string> used_;
+};
+
+#define LRB_ASSIGN(lhs, expr)              \
+  auto lhs##_or = (expr);                  \
+  if (!lhs##_or.ok()) return lhs##_or.status(); \
+  auto lhs = std::move(*lhs##_or)
+
+absl::StatusOr<Factorization> Import(const ArrayTable& t) {
+  if (t.Has("dense.weight")) {
+    LRB_ASSIGN(w, t.GetMatrix("dense.weight"));
+    return Factorization(Dense{std::move(w)});
+  }
+  if (t.Has("low_rank.left")) {
+    LRB_ASSIGN(left, t.GetMatrix("low_rank.left"));
+    LRB_ASSIGN(right, t.GetMatrix("low_rank.right"));
+    if (left.cols() != right.rows()) return absl::InvalidArgumentError("low_rank.left and .right ranks differ");
+    return Factorization(LowRank{std::move(left), std::move(right)});
+  }
+  if (t.Has("low_rank_sparse.left")) {
+    LRB_ASSIGN(left, t.GetMatrix("low_rank_sparse.left"));
+    LRB_ASSIGN(right, t.GetMatrix("low_rank_sparse.right"));
+    LRB_ASSIGN(rows, t.GetInts("low_rank_sparse.rows"));
+    LRB_ASSIGN(sparse, t.GetMatrix("low_rank_sparse.sparse_rows"));
+    if (left.cols() != right.rows() || sparse.rows() != static_cast<int64_t>(rows.size()) ||
+        sparse.cols() != right.cols()) {
+      return absl::InvalidArgumentError("low_rank_sparse arrays have inconsistent shapes");
+    }
+    for (int64_t r : rows) {
+      if (r < 0 || r >= left.rows()) return absl::InvalidArgumentError(absl::StrFormat("sparse row %d out of range", r));
+    }
+    return Factorization(LowRankPlusSparse{{std::move(left), std::move(right)}, std::move(rows), std::move(sparse)});
+  }
+  if (t.Has("kronecker.a.0")) {
+    KroneckerSum k;
+    for (int i = 0; t.Has(absl::StrCat("kronecker.a.", i)); ++i) {
+      LRB_ASSIGN(a, t.GetMatrix(absl::StrCat("kronecker.a.", i)));
+      LRB_ASSIGN(b, t.GetMatrix(absl::StrCat("kronecker.b.", i)));
+      if (i > 0 && (a.rows() != k.a[0].rows() || a.cols() != k.a[0].cols() || b.rows() != k.b[0].rows() ||
+                    b.cols() != k.b[0].cols())) {
+        return absl::InvalidArgumentError(absl::StrFormat("kronecker term %d has other factor shapes", i));
+      }
+      k.a.push_back(std::move(a));
+      k.b.push_back(std::move(b));
+    }
+    return Factorization(std::move(k));
+  }
+  if (t.Has("tucker.core")) {
+    Tucker tk;
+    LRB_ASSIGN(core, t.GetTensor("tucker.core"));
+    LRB_ASSIGN(shape, t.GetInts("tucker.shape"));
+    tk.tucker.core = std::move(core);
+    tk.shape = std::move(shape);
+    if (tk.shape.size() != tk.tucker.core.shape.size()) return absl::InvalidArgumentError("tucker.shape and core orders differ");
+    for (size_t i = 0; i < tk.shape.size(); ++i) {
+      LRB_ASSIGN(u, t.GetMatrix(absl::StrCat("tucker.factor.", i)));
+      if (u.rows() != tk.shape[i] || u.cols() != tk.tucker.core.shape[i]) {
+        return absl::InvalidArgumentError(absl::StrFormat("tucker.factor.%d has the wrong shape", i));
+      }
+      tk.tucker.factors.push_back(std::move(u));
+    }
+    // The matrix shape is not stored separately: rows * cols = prod shape, rows the product of the leading
+    // modes up to the split recorded in tucker.rows.
+    LRB_ASSIGN(rows, t.GetInts("tucker.rows"));
+    if (rows.size() != 1 || rows[0] < 1 || NumElements(tk.shape) % rows[0] != 0) {
+      return absl::InvalidArgumentError("tucker.rows does not divide the tensor");
+    }
+    tk.rows = rows[0];
+    tk.cols = NumElements(tk.shape) / rows[0];
+    return Factorization(std::move(tk));
+  }
+  if (t.Has("tensor_train.core.0")) {
+    TensorTrainMatrix tt;
+    for (int i = 0; t.Has(absl::StrCat("tensor_train.core.", i)); ++i) {
+      LRB_ASSIGN(core, t.GetTensor(absl::StrCat("tensor_train.core.", i)));
+      if (core.shape.size() != 4) return absl::InvalidArgumentError(absl::StrFormat("tensor_train.core.%d is not 4-D", i));
+      if (i > 0 && core.shape[0] != tt.tt.cores.back().shape[3]) {
+        return absl::InvalidArgumentError(absl::StrFormat("tensor_train.core.%d does not chain", i));
+      }
+      tt.tt.row_modes.push_back(core.shape[1]);
+      tt.tt.col_modes.push_back(core.shape[2]);
+      tt.tt.cores.push_back(std::move(core));
+    }
+    return Factorization(std::move(tt));
+  }
+  if (t.Has("quantized.codes")) {
+    Quantized q;
+    LRB_ASSIGN(centroids, t.GetMatrix("quantized.centroids"));
+    LRB_ASSIGN(codes, t.GetInts("quantized.codes"));
+    LRB_ASSIGN(seed, t.GetInts("quantized.seed"));
+    LRB_ASSIGN(bits, t.GetInts("quantized.bits"));
+    LRB_ASSIGN(codes_array, t.Get("quantized.codes"));
+    if (codes_array->shape.size() != 2 || seed.size() != 1 || bits.size() != 1 || centroids.rows() != 2 ||
+        bits[0] < 1 || bits[0] > 16 || centroids.cols() != (int64_t{1} << bits[0])) {
+      return absl::InvalidArgumentError("quantized arrays have inconsistent shapes");
+    }
+    q.rows = codes_array->shape[0];
+    q.cols = codes_array->shape[1];
+    q.bits = static_cast<int>(bits[0]);
+    q.seed = static_cast<uint64_t>(seed[0]);
+    q.centroids = std::move(centroids);
+    q.codes.resize(codes.size());
+    for (int64_t i = 0; i < q.rows; ++i) {
+      for (int64_t j = 0; j < q.cols; ++j) {
+        const int64_t c = codes[i * q.cols + j];
+        if (c < 0 || c >= q.centroids.cols()) return absl::InvalidArgumentError(absl::StrFormat("code %d out of range", c));
+        q.codes[j * q.rows + i] = static_cast<uint16_t>(c);
+      }
+    }
+    return Factorization(std::move(q));
+  }
+  return absl::InvalidArgumentError("no factorization arrays (dense, low_rank, low_rank_sparse, kronecker, tucker, tensor_train, quantized)");
+}
+
+#undef LRB_ASSIGN
+
+}  // namespace
+
+absl::StatusOr<Factorization> ImportArrays(const std::vector<NamedArray>& arrays) {
+  ArrayTable table(arrays);
+  absl::StatusOr<Factorization> f = Import(table);
+  if (!f.ok()) return f;
+  if (absl::Status s = table.CheckAllUsed(); !s.ok()) return s;
+  return f;
 }
 
 }  // namespace lrb

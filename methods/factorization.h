@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "methods/linalg/tensor_train.h"
 #include "methods/linalg/tucker.h"
 #include "methods/linalg/types.h"
@@ -92,6 +93,10 @@ struct NamedArray {
   std::vector<int64_t> ints;   // for index/code arrays (values empty)
 };
 std::vector<NamedArray> ExportArrays(const Factorization& f);
+
+// The inverse of ExportArrays: the factorization those arrays store. Missing, extra or mis-shaped arrays
+// are errors naming the array.
+absl::StatusOr<Factorization> ImportArrays(const std::vector<NamedArray>& arrays);
 
 // Row-major copy of a column-major matrix, and back.
 std::vector<float> RowMajor(const Matrix& m);

@@ -82,6 +82,11 @@ TEST_P(RegistryTest, RoundTripWithinBudgetAndErrorShrinksAsBudgetGrows) {
       EXPECT_LE(StoredParams(r->factorization), ParamLimit(b, c.out, c.in)) << BudgetToString(b);
     }
     const Matrix w_hat = Reconstruct(r->factorization);
+    // What a file stores is the factorization itself: importing the exported arrays gives the same matrix.
+    absl::StatusOr<Factorization> imported = ImportArrays(ExportArrays(r->factorization));
+    ASSERT_TRUE(imported.ok()) << imported.status();
+    EXPECT_EQ(StoredBits(*imported), StoredBits(r->factorization));
+    EXPECT_EQ((Reconstruct(*imported) - w_hat).norm(), 0.0f);
     ASSERT_EQ(w_hat.rows(), c.out);
     ASSERT_EQ(w_hat.cols(), c.in);
     const double err = (layer.weight - w_hat).norm() / layer.weight.norm();

@@ -26,7 +26,6 @@ using torch::nn::Dropout;
 using torch::nn::Embedding;
 using torch::nn::LayerNorm;
 using torch::nn::LayerNormOptions;
-using torch::nn::Linear;
 
 // Multi-head self-attention; the projections' names differ between families.
 struct SelfAttentionImpl : torch::nn::Module {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_format.h"
@@ -90,12 +91,57 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   impl->module = config->family == ModelFamily::kT5 ? MakeT5Model(*config) : MakeEncoderModel(*config);
 
   const std::vector<std::string> tied = impl->module->TiedParameterNames();
-  std::set<std::string> used;
+  std::set<std::string> used, preset;
   std::vector<std::string> missing;
+  // Layers saved compressed (Save's "lrbench.factorized" metadata) are rebuilt from their arrays first.
+  if (auto it = weights->metadata().find("lrbench.factorized"); it != weights->metadata().end()) {
+    nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+    if (!listed.is_object()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: metadata lrbench.factorized is not a JSON object", dir));
+    }
+    std::map<std::string, std::shared_ptr<LinearImpl>> linears;
+    for (const auto& item : impl->module->named_modules("", false)) {
+      if (auto l = std::dynamic_pointer_cast<LinearImpl>(item.value())) linears[item.key()] = l;
+    }
+    for (const auto& [module_name, format] : listed.items()) {
+      auto l = linears.find(module_name);
+      if (l == linears.end()) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s: compressed layer '%s' is not a linear of this model", dir,
+                                                          module_name));
+      }
+      const std::string prefix = module_name + ".";
+      std::vector<NamedArray> arrays;
+      for (const auto& [name, tensor] : weights->tensors()) {
+        if (name.rfind(prefix, 0) != 0 || name == prefix + "bias" || name.find('.', prefix.size()) == std::string::npos) {
+          continue;
+        }
+        NamedArray a{name.substr(prefix.size()), tensor.shape, {}, {}};
+        if (tensor.dtype == DType::kI64) {
+          a.ints = *HostTensorToInt64(tensor);
+        } else {
+          absl::StatusOr<std::vector<float>> v = HostTensorToFloats(tensor);
+          if (!v.ok()) return v.status();
+          a.values = std::move(*v);
+        }
+        used.insert(name);
+        arrays.push_back(std::move(a));
+      }
+      absl::StatusOr<Factorization> f = ImportArrays(arrays);
+      if (!f.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s': %s", dir, module_name, f.status().message()));
+      try {
+        l->second->SetFactorization(*f, /*trainable=*/false);
+      } catch (const c10::Error& e) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s': %s", dir, module_name, e.what_without_backtrace()));
+      }
+      preset.insert(prefix + "weight");
+      for (const std::string& n : l->second->FactorParameterNames()) preset.insert(prefix + n);
+    }
+  }
   torch::NoGradGuard no_grad;
   for (auto& item : impl->module->named_parameters()) {
     const std::string& name = item.key();
     torch::Tensor& param = item.value();
+    if (preset.count(name)) continue;
     const HostTensor* stored = weights->Find(name);
     if (stored == nullptr) {
       if (IsHeadParameter(name)) {
@@ -253,8 +299,30 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
   }
   SafetensorsFile weights;
   weights.mutable_metadata()["format"] = "pt";
+  nlohmann::json factorized = nlohmann::json::object();
+  std::set<std::string> skip;
   try {
+    // A compressed layer is stored as its factorization's arrays under the layer's name, and listed in
+    // the metadata so that Load rebuilds the layer before reading them.
+    for (const auto& item : impl_->module->named_modules("", /*include_self=*/false)) {
+      auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value());
+      if (!linear || !linear->compressed()) continue;
+      const std::string& prefix = item.key();
+      const Factorization f = linear->CurrentFactorization();
+      factorized[prefix] = std::string(FormatName(f));
+      skip.insert(prefix + ".weight");
+      for (const std::string& n : linear->FactorParameterNames()) skip.insert(prefix + "." + n);
+      for (const NamedArray& a : ExportArrays(f)) {
+        absl::StatusOr<HostTensor> h = a.values.empty() && !a.ints.empty()
+                                           ? HostTensorFromInt64(a.shape, a.ints)
+                                           : HostTensorFromFloats(DType::kF32, a.shape, a.values);
+        if (!h.ok()) return h.status();
+        if (absl::Status s = weights.Add(prefix + "." + a.name, std::move(*h)); !s.ok()) return s;
+      }
+    }
+    if (!factorized.empty()) weights.mutable_metadata()["lrbench.factorized"] = factorized.dump();
     for (const auto& item : impl_->module->named_parameters()) {
+      if (skip.count(item.key()) || item.value().numel() == 0) continue;
       const torch::Tensor t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
       absl::StatusOr<HostTensor> h =
           HostTensorFromFloats(DType::kF32, t.sizes().vec(), absl::MakeConstSpan(t.data_ptr<float>(), t.numel()));
@@ -270,6 +338,79 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
   // Weights first: a run that fails there leaves no config.json claiming a model exists.
   if (absl::Status s = WriteSafetensors(weights, dir + "/model.safetensors", overwrite); !s.ok()) return s;
   return WriteFileAtomically(dir + "/config.json", j.dump(2) + "\n", /*overwrite=*/true);
+}
+
+}  // namespace lrb
+
+namespace lrb {
+namespace {
+
+// '*' matches a run of characters without '.', '**' any run of characters.
+bool GlobMatch(const char* p, const char* s) {
+  if (*p == '\0') return *s == '\0';
+  if (p[0] == '*' && p[1] == '*') {
+    for (const char* t = s;; ++t) {
+      if (GlobMatch(p + 2, t)) return true;
+      if (*t == '\0') return false;
+    }
+  }
+  if (*p == '*') {
+    for (const char* t = s;; ++t) {
+      if (GlobMatch(p + 1, t)) return true;
+      if (*t == '\0' || *t == '.') return false;
+    }
+  }
+  return *s != '\0' && *p == *s && GlobMatch(p + 1, s + 1);
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(LanguageModelImpl& module) {
+  std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> out;
+  for (const auto& item : module.named_modules("", /*include_self=*/false)) {
+    if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) out.push_back({item.key(), linear});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Model::LinearNames(const std::string& pattern) const {
+  std::vector<std::string> names;
+  for (const auto& [name, linear] : Linears(*impl_->module)) {
+    if (pattern.empty() || GlobMatch(pattern.c_str(), name.c_str())) names.push_back(name);
+  }
+  return names;
+}
+
+absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceLinears(const std::string& pattern,
+                                                                    const LinearCompressor& compress,
+                                                                    bool trainable) {
+  std::vector<LinearReplacement> out;
+  for (const auto& [name, linear] : Linears(*impl_->module)) {
+    if (!pattern.empty() && !GlobMatch(pattern.c_str(), name.c_str())) continue;
+    const Matrix w = linear->WeightMatrix();
+    absl::StatusOr<Factorization> f = compress(name, w);
+    if (!f.ok()) return absl::Status(f.status().code(), absl::StrFormat("%s: %s", name, f.status().message()));
+    if (MatrixShape(*f) != std::make_pair<int64_t, int64_t>(w.rows(), w.cols())) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: the factorization is %dx%d, the weight %dx%d", name,
+                                                        MatrixShape(*f).first, MatrixShape(*f).second, w.rows(), w.cols()));
+    }
+    LinearReplacement r{name, std::string(FormatName(*f)), w.size(), StoredParams(*f),
+                        (w - Reconstruct(*f)).norm() / std::max(w.norm(), 1e-30f)};
+    try {
+      linear->SetFactorization(*f, trainable);
+    } catch (const c10::Error& e) {
+      return absl::InternalError(absl::StrFormat("%s: %s", name, e.what_without_backtrace()));
+    }
+    out.push_back(std::move(r));
+  }
+  if (out.empty()) return absl::NotFoundError(absl::StrFormat("no linear layer matches '%s'", pattern));
+  return out;
+}
+
+int64_t Model::ParameterCount() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->module->parameters()) n += p.numel();
+  return n;
 }
 
 }  // namespace lrb

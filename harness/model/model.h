@@ -4,6 +4,7 @@
 #define LRB_HARNESS_MODEL_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/config.h"
+#include "methods/factorization.h"
 
 namespace lrb {
 
@@ -28,6 +30,18 @@ struct LoadReport {
   std::vector<std::string> unexpected;   // checkpoint tensors the model does not use
   std::string Summary() const;           // one line
 };
+
+// What ReplaceLinears did to one layer.
+struct LinearReplacement {
+  std::string name;    // module name, e.g. "bert.encoder.layer.0.attention.self.query"
+  std::string format;  // FormatName of the factorization
+  int64_t params_before = 0;
+  int64_t params_after = 0;
+  double rel_error = 0;  // ||W - W_hat||_F / ||W||_F
+};
+
+// Turns one weight [out, in] into its stored form (a compression method, usually).
+using LinearCompressor = std::function<absl::StatusOr<Factorization>(const std::string& name, const Matrix& weight)>;
 
 struct ForwardOptions {
   int64_t generate = 0;        // T5: greedy-generate this many tokens ("greedy_generate")
@@ -58,6 +72,20 @@ class Model {
   // and DIR/model.safetensors (float32), so that Load(DIR) gives the same model. Refuses an existing
   // model.safetensors unless `overwrite`.
   absl::Status Save(const std::string& dir, bool overwrite) const;
+
+  // Names of the linear layers matching `pattern`, in model order. '*' matches any characters within one
+  // dot-separated segment ("bert.encoder.layer.*.attention.self.query"), '**' any characters at all
+  // ("bert.encoder.**"); "" matches every linear.
+  std::vector<std::string> LinearNames(const std::string& pattern) const;
+
+  // Model surgery: every matching linear's weight goes through `compress` and the layer then executes
+  // the factorization (bias unchanged); factors train when `trainable`. Refuses a pattern matching
+  // nothing. Compressed layers survive Save/Load (stored as the factorization's arrays).
+  absl::StatusOr<std::vector<LinearReplacement>> ReplaceLinears(const std::string& pattern,
+                                                               const LinearCompressor& compress, bool trainable);
+
+  // Numbers stored in all parameters (compressed layers count their factors).
+  int64_t ParameterCount() const;
 
   // The LibTorch state, for the training code of harness/model (opaque elsewhere).
   struct Impl;

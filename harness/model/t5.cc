@@ -9,10 +9,8 @@ namespace {
 
 using torch::nn::Dropout;
 using torch::nn::Embedding;
-using torch::nn::Linear;
-using torch::nn::LinearOptions;
 
-Linear NoBias(int64_t in, int64_t out) { return Linear(LinearOptions(in, out).bias(false)); }
+Linear NoBias(int64_t in, int64_t out) { return Linear(in, out, /*bias=*/false); }
 
 // RMS norm without mean subtraction or bias (T5LayerNorm), computed in float32.
 struct T5LayerNormImpl : torch::nn::Module {

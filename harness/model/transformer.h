@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "harness/model/config.h"
+#include "harness/model/linear.h"
 
 namespace lrb {
 

@@ -1,0 +1,290 @@
+// Forward throughput (sequences/s) of the LibTorch runtime on bert-mini-mlm and on a random BERT-base-shaped
+// model, and fine-tuning throughput (examples/s) on bert-mini, on CPU. Run through tools/bench_forward.sh,
+// which puts PyTorch eager's figures for the same models, shapes and threads beside these in one report.
+//
+// Names: forward/lrbench/<model>/batch:<b>/seq:<s>/threads:<t> (Model::Forward, host tensors in and out),
+// finetune/lrbench/bert-mini/batch:32/seq:64/threads:<t> (Finetune, one epoch of --finetune_steps steps).
+// Both models carry a sequence-classification head (pooler + 2-label classifier), the GLUE use.
+//
+// Flags besides Google Benchmark's: --bert_mini_dir=DIR (else $LRB_BERT_MINI_DIR, else
+// ../shared/models/bert-mini-mlm relative to the workspace: $BUILD_WORKSPACE_DIRECTORY under `bazel run`, the
+// current directory otherwise), --threads=1,2 (default: 1 and all cores) and --finetune_steps=N (default 10).
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "benchmark/benchmark.h"
+#include "harness/io/safetensors.h"
+#include "harness/model/model.h"
+#include "harness/model/model_impl.h"
+#include "harness/model/training.h"
+
+namespace lrb {
+namespace {
+
+std::string& BertMiniDir() {
+  static auto* dir = new std::string;
+  return *dir;
+}
+
+int64_t& FinetuneSteps() {
+  static int64_t steps = 10;
+  return steps;
+}
+
+std::vector<int>& ThreadCounts() {
+  static auto* counts = new std::vector<int>;
+  return *counts;
+}
+
+// BERT-base (uncased) shapes: 110 M parameters.
+ModelConfig BertBaseConfig() {
+  ModelConfig c;
+  c.family = ModelFamily::kBert;
+  c.model_type = "bert";
+  c.head = HeadKind::kSequenceClassification;
+  c.architecture = "BertForSequenceClassification";
+  c.vocab_size = 30522;
+  c.hidden_size = 768;
+  c.num_layers = 12;
+  c.num_heads = 12;
+  c.head_dim = 64;
+  c.intermediate_size = 3072;
+  c.max_position_embeddings = 512;
+  c.type_vocab_size = 2;
+  c.hidden_act = "gelu";
+  c.num_labels = 2;
+  return c;
+}
+
+// A fresh model of `name` ("bert-mini", "bert-base") with a 2-label classification head.
+absl::StatusOr<std::unique_ptr<Model>> MakeModel(const std::string& name) {
+  LoadOptions options;
+  options.head = HeadKind::kSequenceClassification;
+  options.num_labels = 2;
+  if (name == "bert-mini") return Model::Load(BertMiniDir(), options);
+  return Model::Create(BertBaseConfig(), options);
+}
+
+// Forward-only models are shared by all cases (creating BERT-base takes seconds).
+absl::StatusOr<Model*> SharedModel(const std::string& name) {
+  static auto* cache = new std::map<std::string, absl::StatusOr<std::unique_ptr<Model>>>;
+  auto it = cache->find(name);
+  if (it == cache->end()) it = cache->emplace(name, MakeModel(name)).first;
+  if (!it->second.ok()) return it->second.status();
+  return it->second->get();
+}
+
+// Token ids drawn uniformly from [1000, vocab) (past BERT's special and unused tokens), no padding.
+std::vector<int64_t> RandomIds(int64_t count, int64_t vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> id(1000, vocab - 1);
+  std::vector<int64_t> out(count);
+  for (int64_t& v : out) v = id(rng);
+  return out;
+}
+
+SafetensorsFile Inputs(int64_t batch, int64_t seq, int64_t vocab) {
+  SafetensorsFile in;
+  const std::vector<int64_t> ones(batch * seq, 1), zeros(batch * seq, 0);
+  (void)in.Add("input_ids", *HostTensorFromInt64({batch, seq}, RandomIds(batch * seq, vocab, batch)));
+  (void)in.Add("attention_mask", *HostTensorFromInt64({batch, seq}, ones));
+  (void)in.Add("token_type_ids", *HostTensorFromInt64({batch, seq}, zeros));
+  return in;
+}
+
+void BM_Forward(benchmark::State& state, std::string model_name, int64_t batch, int64_t seq, int threads) {
+  absl::StatusOr<Model*> model = SharedModel(model_name);
+  if (!model.ok()) {
+    state.SkipWithError(std::string(model.status().message()).c_str());
+    return;
+  }
+  at::set_num_threads(threads);
+  const SafetensorsFile inputs = Inputs(batch, seq, (*model)->config().vocab_size);
+  absl::StatusOr<SafetensorsFile> out = (*model)->Forward(inputs);  // warm-up: allocator, OpenMP pool
+  if (!out.ok()) {
+    state.SkipWithError(std::string(out.status().message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    out = (*model)->Forward(inputs);
+    benchmark::DoNotOptimize(out);
+  }
+  if (!out.ok()) state.SkipWithError(std::string(out.status().message()).c_str());
+  state.counters["sequences_per_second"] =
+      benchmark::Counter(static_cast<double>(batch * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// The module alone on torch tensors (no host conversion, no input checks): what Model::Forward costs on top.
+void BM_ForwardModule(benchmark::State& state, std::string model_name, int64_t batch, int64_t seq, int threads,
+                      bool inference_mode) {
+  absl::StatusOr<Model*> model = SharedModel(model_name);
+  if (!model.ok()) {
+    state.SkipWithError(std::string(model.status().message()).c_str());
+    return;
+  }
+  at::set_num_threads(threads);
+  const std::vector<int64_t> ids = RandomIds(batch * seq, (*model)->config().vocab_size, batch);
+  Batch b;
+  b.input_ids = torch::tensor(ids, torch::kLong).reshape({batch, seq});
+  b.attention_mask = torch::ones({batch, seq}, torch::kLong);
+  b.token_type_ids = torch::zeros({batch, seq}, torch::kLong);
+  LanguageModelImpl& module = *(*model)->internals().module;
+  auto run = [&] {
+    if (inference_mode) {
+      c10::InferenceMode guard;
+      return module.Forward(b);
+    }
+    torch::NoGradGuard guard;
+    return module.Forward(b);
+  };
+  run();
+  for (auto _ : state) {
+    NamedTensors out = run();
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["sequences_per_second"] =
+      benchmark::Counter(static_cast<double>(batch * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// Synthetic classification examples of exactly `seq` tokens: [CLS] random ids [SEP], labels 0/1.
+std::vector<Example> SyntheticExamples(int64_t count, int64_t seq, int64_t vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Example> out(count);
+  for (Example& e : out) {
+    e.input_ids = RandomIds(seq, vocab, rng());
+    e.input_ids.front() = 101;
+    e.input_ids.back() = 102;
+    e.token_type_ids.assign(seq, 0);
+    e.label = static_cast<float>(rng() % 2);
+  }
+  return out;
+}
+
+void BM_Finetune(benchmark::State& state, int64_t batch, int64_t seq, int threads) {
+  absl::StatusOr<std::unique_ptr<Model>> model = MakeModel("bert-mini");  // its own: training changes it
+  if (!model.ok()) {
+    state.SkipWithError(std::string(model.status().message()).c_str());
+    return;
+  }
+  at::set_num_threads(threads);
+  const int64_t steps = FinetuneSteps();
+  const int64_t vocab = (*model)->config().vocab_size;
+  FinetuneRecipe recipe;
+  recipe.epochs = 1;
+  recipe.batch_size = batch;
+  recipe.learning_rate = 1e-4;
+  recipe.log_every = 0;
+  // Warm-up: one step (first-step allocations of gradients and optimizer state).
+  absl::StatusOr<FinetuneReport> report = Finetune(**model, SyntheticExamples(batch, seq, vocab, 1), {}, recipe, {});
+  if (!report.ok()) {
+    state.SkipWithError(std::string(report.status().message()).c_str());
+    return;
+  }
+  const std::vector<Example> train = SyntheticExamples(batch * steps, seq, vocab, 2);
+  for (auto _ : state) {
+    report = Finetune(**model, train, {}, recipe, {});
+    if (!report.ok()) {
+      state.SkipWithError(std::string(report.status().message()).c_str());
+      return;
+    }
+  }
+  state.counters["examples_per_second"] =
+      benchmark::Counter(static_cast<double>(batch * steps * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["steps"] = static_cast<double>(steps);
+}
+
+void RegisterAll() {
+  const int64_t seq = 128;
+  for (int threads : ThreadCounts()) {
+    for (const std::string model : {"bert-mini", "bert-base"}) {
+      for (int64_t batch : {1, 8, 32}) {
+        const std::string name =
+            absl::StrFormat("forward/lrbench/%s/batch:%d/seq:%d/threads:%d", model, batch, seq, threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Forward, model, batch, seq, threads)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->MinTime(1.0);
+        if (batch == 1) {
+          for (bool inference_mode : {false, true}) {
+            const std::string module_name =
+                absl::StrFormat("forward/lrbench-module%s/%s/batch:%d/seq:%d/threads:%d",
+                                inference_mode ? "-inference" : "", model, batch, seq, threads);
+            benchmark::RegisterBenchmark(module_name.c_str(), BM_ForwardModule, model, batch, seq, threads,
+                                         inference_mode)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime()
+                ->MinTime(1.0);
+          }
+        }
+      }
+    }
+    const std::string name = absl::StrFormat("finetune/lrbench/bert-mini/batch:32/seq:64/threads:%d", threads);
+    benchmark::RegisterBenchmark(name.c_str(), BM_Finetune, 32, 64, threads)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(1);
+  }
+}
+
+// Takes this binary's own flags out of argv (Google Benchmark rejects flags it does not know).
+bool ParseOwnFlags(int& argc, char** argv) {
+  const char* env = std::getenv("LRB_BERT_MINI_DIR");
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  BertMiniDir() = env != nullptr ? std::string(env)
+                                 : (workspace != nullptr ? std::string(workspace) + "/" : std::string()) +
+                                       "../shared/models/bert-mini-mlm";
+  const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ThreadCounts() = all > 1 ? std::vector<int>{1, all} : std::vector<int>{1};
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--bert_mini_dir=", 0) == 0) {
+      BertMiniDir() = arg.substr(16);
+    } else if (arg.rfind("--threads=", 0) == 0) {
+      ThreadCounts().clear();
+      for (absl::string_view part : absl::StrSplit(arg.substr(10), ',')) {
+        int t = 0;
+        if (!absl::SimpleAtoi(part, &t) || t < 1) {
+          std::fprintf(stderr, "forward_benchmark: %s: expected thread counts >= 1, comma-separated\n", arg.c_str());
+          return false;
+        }
+        ThreadCounts().push_back(t);
+      }
+    } else if (arg.rfind("--finetune_steps=", 0) == 0) {
+      if (!absl::SimpleAtoi(arg.substr(17), &FinetuneSteps()) || FinetuneSteps() < 1) {
+        std::fprintf(stderr, "forward_benchmark: %s: expected a step count >= 1\n", arg.c_str());
+        return false;
+      }
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  return true;
+}
+
+}  // namespace
+}  // namespace lrb
+
+int main(int argc, char** argv) {
+  if (!lrb::ParseOwnFlags(argc, argv)) return 2;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  lrb::RegisterAll();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

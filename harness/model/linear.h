@@ -1,0 +1,60 @@
+// The linear layer of every model: dense (y = x W^T + b) until a compression method replaces its weight
+// by a Factorization, which it then executes with LibTorch ops (trainable when asked). Internal to
+// harness/model (pulls in torch). Fast kernels per format are harness/kernels' job (issue #6).
+#ifndef LRB_HARNESS_MODEL_LINEAR_H_
+#define LRB_HARNESS_MODEL_LINEAR_H_
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "methods/factorization.h"
+
+namespace lrb {
+
+class LinearImpl : public torch::nn::Module {
+ public:
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias = true);
+
+  // x [..., in] -> [..., out]
+  torch::Tensor forward(const torch::Tensor& x);
+
+  bool compressed() const { return !format_.empty(); }
+  const std::string& format() const { return format_; }  // FormatName of the factorization, "" when dense
+
+  // The dense weight [out, in] as the methods see it (the reconstruction when compressed).
+  Matrix WeightMatrix();
+
+  // Replaces the weight by `f` (its shape must be [out, in]); the bias stays. Factor tensors are
+  // parameters with requires_grad = trainable (quantized codes never train). `weight` stays registered
+  // with no elements (LibTorch 1.13 cannot unregister a parameter).
+  void SetFactorization(const Factorization& f, bool trainable);
+
+  // The factorization as it stands now (after training, say), and its parameter names in this module.
+  Factorization CurrentFactorization();
+  std::vector<std::string> FactorParameterNames() const { return factor_names_; }
+
+  int64_t in_features, out_features;
+  torch::Tensor weight, bias;
+
+ private:
+  torch::Tensor Register(const std::string& name, torch::Tensor t, bool trainable);
+  torch::Tensor DenseWeight();  // [out, in], differentiable in the factors
+
+  std::string format_;
+  std::vector<std::string> factor_names_;
+  std::vector<torch::Tensor> factors_;  // in the order the format defines
+  std::vector<int64_t> shape_;          // Tucker tensor shape / TT row and col modes
+  torch::Tensor rows_;                  // sparse row indices (buffer)
+  Factorization quantized_;             // codes and seed of a Quantized weight
+};
+TORCH_MODULE(Linear);
+
+// Eigen <-> torch (float32, CPU).
+torch::Tensor ToTorch(const Matrix& m);
+Matrix ToMatrix(const torch::Tensor& t);
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_MODEL_LINEAR_H_
