@@ -150,7 +150,23 @@ torch::Tensor LinearImpl::DenseWeight() {
   TORCH_CHECK(false, "unknown format ", format_);
 }
 
+void LinearImpl::RecordInputs(bool on) {
+  record_inputs_ = on;
+  if (!on) {
+    xtx_ = torch::Tensor();
+  } else {
+    xtx_ = torch::zeros({in_features, in_features}, torch::TensorOptions().dtype(torch::kFloat64).device(weight.device()));
+    input_rows_ = 0;
+  }
+}
+
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  if (record_inputs_) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor rows = x.detach().reshape({-1, in_features}).to(torch::kFloat64);
+    xtx_ += torch::matmul(rows.t(), rows);
+    input_rows_ += rows.size(0);
+  }
   torch::Tensor y;
   if (format_ == "low_rank" || format_ == "low_rank_sparse") {
     // Two thin products (x V^T) U^T instead of the dense W: the point of the low-rank form.

@@ -35,10 +35,20 @@ class LinearImpl : public torch::nn::Module {
   Factorization CurrentFactorization();
   std::vector<std::string> FactorParameterNames() const { return factor_names_; }
 
+  // Input statistics (DRONE): while recording, every forward adds X^T X of its inputs (rows = tokens,
+  // float64) and counts the rows.
+  void RecordInputs(bool on);
+  torch::Tensor input_second_moment() const { return xtx_; }
+  int64_t input_rows() const { return input_rows_; }
+
   int64_t in_features, out_features;
   torch::Tensor weight, bias;
 
  private:
+  bool record_inputs_ = false;
+  torch::Tensor xtx_;
+  int64_t input_rows_ = 0;
+
   torch::Tensor Register(const std::string& name, torch::Tensor t, bool trainable);
   torch::Tensor DenseWeight();  // [out, in], differentiable in the factors
 

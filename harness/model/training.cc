@@ -236,3 +236,87 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
 }
 
 }  // namespace lrb
+
+namespace lrb {
+
+absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& model,
+                                                                          const std::vector<Example>& examples,
+                                                                          const StatisticsOptions& options) {
+  Model::Impl& impl = model.internals();
+  const ModelConfig& c = impl.config;
+  if (c.head != HeadKind::kSequenceClassification) {
+    return absl::FailedPreconditionError("statistics need a sequence-classification head (the task loss)");
+  }
+  if (examples.empty()) return absl::InvalidArgumentError("no examples to collect statistics on");
+  if (absl::Status s = CheckExamples(examples, c, "statistics"); !s.ok()) return s;
+  const bool regression = c.num_labels == 1;
+  const std::vector<std::string> names = model.LinearNames(options.pattern);
+  if (names.empty()) return absl::NotFoundError(absl::StrFormat("no linear layer matches '%s'", options.pattern));
+  std::map<std::string, std::shared_ptr<LinearImpl>> linears;
+  for (const auto& item : impl.module->named_modules("", false)) {
+    auto l = std::dynamic_pointer_cast<LinearImpl>(item.value());
+    if (l && std::find(names.begin(), names.end(), item.key()) != names.end()) {
+      if (l->compressed() && (options.fisher || options.sensitivity)) {
+        return absl::FailedPreconditionError(
+            absl::StrFormat("%s is compressed; weight gradients need the dense layer", item.key()));
+      }
+      linears[item.key()] = l;
+    }
+  }
+  // Batches of equal length: no padding in any statistic.
+  std::map<size_t, std::vector<int64_t>> by_length;
+  for (size_t i = 0; i < examples.size(); ++i) by_length[examples[i].input_ids.size()].push_back(static_cast<int64_t>(i));
+  std::map<std::string, torch::Tensor> fisher, sensitivity;
+  int64_t batches = 0;
+  try {
+    impl.module->eval();
+    for (auto& [name, l] : linears) {
+      if (options.input_second_moment) l->RecordInputs(true);
+      if (options.fisher) fisher[name] = torch::zeros_like(l->weight, torch::kFloat64);
+      if (options.sensitivity) sensitivity[name] = torch::zeros_like(l->weight);
+    }
+    const bool need_grad = options.fisher || options.sensitivity;
+    for (const auto& [length, indices] : by_length) {
+      for (size_t start = 0; start < indices.size(); start += options.batch_size) {
+        const std::vector<int64_t> batch(indices.begin() + start,
+                                         indices.begin() + std::min(indices.size(), start + options.batch_size));
+        TensorBatch tb = Collate(examples, batch, c.pad_token_id, regression, impl.device);
+        if (!need_grad) {
+          torch::NoGradGuard no_grad;
+          Logits(*impl.module, tb.batch);
+        } else {
+          impl.module->zero_grad();
+          Loss(Logits(*impl.module, tb.batch), tb.labels, regression).backward();
+          for (auto& [name, l] : linears) {
+            const torch::Tensor g = l->weight.grad();
+            if (options.fisher) fisher[name] += g.to(torch::kFloat64).square();
+            if (options.sensitivity) {
+              torch::Tensor& s = sensitivity[name];
+              s = options.sensitivity_beta * s + (1 - options.sensitivity_beta) * (l->weight.detach() * g).abs();
+            }
+          }
+        }
+        ++batches;
+      }
+    }
+    impl.module->zero_grad();
+  } catch (const c10::Error& e) {
+    for (auto& [name, l] : linears) l->RecordInputs(false);
+    return absl::InternalError(absl::StrFormat("collecting statistics failed: %s", e.what_without_backtrace()));
+  }
+  std::map<std::string, LayerStatistics> out;
+  for (auto& [name, l] : linears) {
+    LayerStatistics& s = out[name];
+    s.batches = batches;
+    if (options.input_second_moment) {
+      s.input_second_moment = ToMatrix(l->input_second_moment().to(torch::kFloat32));
+      s.input_rows = l->input_rows();
+      l->RecordInputs(false);
+    }
+    if (options.fisher) s.fisher = ToMatrix((fisher[name] / static_cast<double>(batches)).to(torch::kFloat32));
+    if (options.sensitivity) s.sensitivity = ToMatrix(sensitivity[name]);
+  }
+  return out;
+}
+
+}  // namespace lrb

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,30 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
                                         const ProgressSink& progress);
 
 absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples, int64_t batch_size);
+
+// Per-layer statistics the methods need, from one pass over a data sample.
+struct LayerStatistics {
+  Matrix fisher;               // [out, in] mean over batches of (d loss / d W)^2 (FWSVD)
+  Matrix input_second_moment;  // [in, in] sum over tokens of x x^T (DRONE)
+  int64_t input_rows = 0;      // tokens behind input_second_moment
+  Matrix sensitivity;          // [out, in] moving average (beta) of |W * d loss / d W| (LoSparse)
+  int64_t batches = 0;
+};
+
+struct StatisticsOptions {
+  std::string pattern = "**";  // which linears (Model::LinearNames syntax)
+  bool fisher = true;
+  bool input_second_moment = true;
+  bool sensitivity = false;
+  double sensitivity_beta = 0.85;
+  int64_t batch_size = 32;
+};
+
+// Evaluation mode (no dropout). Batches hold examples of one length, so no padding token ever enters a
+// statistic. Gradients are of the task loss (cross-entropy, or MSE for one label) per batch.
+absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& model,
+                                                                          const std::vector<Example>& examples,
+                                                                          const StatisticsOptions& options);
 
 }  // namespace lrb
 

@@ -88,5 +88,70 @@ TEST(FinetuneTest, RefusesLabelsTheHeadCannotHold) {
       << r.status();
 }
 
+TEST(StatisticsTest, InputSecondMomentIsXtXOfTheLayerInputs) {
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(kBert);
+  ASSERT_TRUE(model.ok());
+  absl::StatusOr<SafetensorsFile> fixture = ReadSafetensors(std::string(kBert) + "/expected.safetensors");
+  // The fixture's first row as one example (its padding stripped): the query of layer 0 sees the
+  // embedding output of those tokens.
+  const std::vector<int64_t> ids = *HostTensorToInt64(*fixture->Find("input_ids"));
+  const std::vector<int64_t> mask = *HostTensorToInt64(*fixture->Find("attention_mask"));
+  Example e;
+  for (int t = 0; t < 17 && mask[t] == 1; ++t) e.input_ids.push_back(ids[t]);
+  e.token_type_ids = std::vector<int64_t>(*HostTensorToInt64(*fixture->Find("token_type_ids")));
+  e.token_type_ids.resize(e.input_ids.size());
+  StatisticsOptions options;
+  options.pattern = "bert.encoder.layer.0.attention.self.query";
+  absl::StatusOr<std::map<std::string, LayerStatistics>> stats = CollectStatistics(**model, {e, e}, options);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const LayerStatistics& s = stats->at(options.pattern);
+  EXPECT_EQ(s.input_rows, 2 * static_cast<int64_t>(e.input_ids.size()));
+  // Reference: the embedding output of the same tokens, from a plain forward pass.
+  SafetensorsFile in;
+  ASSERT_TRUE(in.Add("input_ids", *HostTensorFromInt64({1, static_cast<int64_t>(e.input_ids.size())}, e.input_ids)).ok());
+  ASSERT_TRUE(
+      in.Add("token_type_ids", *HostTensorFromInt64({1, static_cast<int64_t>(e.input_ids.size())}, e.token_type_ids)).ok());
+  const std::vector<float> emb = *HostTensorToFloats(*(*model)->Forward(in)->Find("embedding_output"));
+  const int64_t n = static_cast<int64_t>(e.input_ids.size()), d = 64;
+  double max_diff = 0, max_value = 0;
+  for (int64_t i = 0; i < d; ++i) {
+    for (int64_t j = 0; j < d; ++j) {
+      double ref = 0;
+      for (int64_t t = 0; t < n; ++t) ref += 2.0 * emb[t * d + i] * emb[t * d + j];
+      max_diff = std::max(max_diff, std::abs(ref - s.input_second_moment(i, j)));
+      max_value = std::max(max_value, std::abs(ref));
+    }
+  }
+  EXPECT_LT(max_diff, 1e-5 * max_value);  // float32 inputs, float64 accumulation
+}
+
+TEST(StatisticsTest, FisherAndSensitivityAreNonNegativeAndAMeanOverBatches) {
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(kBert);
+  ASSERT_TRUE(model.ok());
+  StatisticsOptions options;
+  options.sensitivity = true;
+  options.batch_size = 1;  // one example per batch, so duplicating the data duplicates the batches exactly
+  std::vector<Example> data = SyntheticTask(24, 5);
+  absl::StatusOr<std::map<std::string, LayerStatistics>> once = CollectStatistics(**model, data, options);
+  ASSERT_TRUE(once.ok()) << once.status();
+  EXPECT_EQ(once->size(), 14u);  // every linear, classifier and pooler included
+  // The same batches twice: the mean squared gradient is unchanged (it is a mean, not a sum).
+  std::vector<Example> twice = data;
+  twice.insert(twice.end(), data.begin(), data.end());
+  absl::StatusOr<std::map<std::string, LayerStatistics>> doubled = CollectStatistics(**model, twice, options);
+  ASSERT_TRUE(doubled.ok());
+  for (const auto& [name, s] : *once) {
+    EXPECT_GE(s.fisher.minCoeff(), 0.0f) << name;
+    EXPECT_GT(s.fisher.maxCoeff(), 0.0f) << name;
+    EXPECT_GE(s.sensitivity.minCoeff(), 0.0f) << name;
+    EXPECT_EQ(s.input_second_moment.rows(), s.fisher.cols());
+    const LayerStatistics& d = doubled->at(name);
+    EXPECT_EQ(d.batches, 2 * s.batches);
+    EXPECT_LT((d.fisher - s.fisher).norm(), 1e-5 * s.fisher.norm()) << name;  // a mean: unchanged
+    EXPECT_LT((d.input_second_moment - 2 * s.input_second_moment).norm(), 1e-5 * s.input_second_moment.norm())
+        << name;  // a sum over tokens: doubled
+  }
+}
+
 }  // namespace
 }  // namespace lrb
