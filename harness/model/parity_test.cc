@@ -62,6 +62,15 @@ TEST(ParityTest, DistilBertForSequenceClassification) {
   ExpectParity("distilbert_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
+// Made by tools/cuda/make_parity_fixtures.py (transformers 5.17) where the shared set has none.
+TEST(ParityTest, RobertaForSequenceClassification) {
+  ExpectParity("../hf-parity-extra/roberta_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {});
+}
+
+TEST(ParityTest, BertForMaskedLmWithTiedDecoder) {
+  ExpectParity("../hf-parity-extra/bert_tiny_mlm", {"embedding_output", "last_hidden_state", "logits"}, {});
+}
+
 TEST(ParityTest, T5GatedGeluWithGreedyGeneration) {
   // The fixture generated 10 new tokens with min_new_tokens 10.
   ExpectParity("t5_tiny_gated_untied", {"encoder_last_hidden_state", "logits", "greedy_generate"},
