@@ -12,7 +12,7 @@ namespace lrb {
 int RunDecompose(int argc, char** argv);
 
 // lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
-//   [--min_new_tokens=M] [--device=cpu|cuda] [--overwrite]
+//   [--min_new_tokens=M] [--num_beams=K] [--length_penalty=1] [--device=cpu|cuda] [--overwrite]
 int RunForward(int argc, char** argv);
 
 // lrbench finetune --model=DIR --task=glue/sst2 --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]

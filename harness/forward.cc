@@ -1,4 +1,5 @@
 // `lrbench forward`: a Hugging Face checkpoint run on stored inputs, outputs saved for comparison.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -49,9 +50,14 @@ int RunForward(int argc, char** argv) {
   output = UserPath(*output);
   absl::StatusOr<int64_t> generate = TakeCount(flags, "generate");
   absl::StatusOr<int64_t> min_new = TakeCount(flags, "min_new_tokens");
+  absl::StatusOr<int64_t> beams = TakeCount(flags, "num_beams");
+  double length_penalty = 1.0;
+  if (std::optional<std::string> lp = flags.Take("length_penalty"); lp && !absl::SimpleAtod(*lp, &length_penalty)) {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat("--length_penalty=%s is not a number", *lp)));
+  }
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   const std::string device = flags.Take("device").value_or("cpu");
-  for (const absl::Status& s : {generate.status(), min_new.status(), overwrite.status()}) {
+  for (const absl::Status& s : {generate.status(), min_new.status(), beams.status(), overwrite.status()}) {
     if (!s.ok()) return Fail(s);
   }
   if (!flags.rest().empty()) {
@@ -67,7 +73,8 @@ int RunForward(int argc, char** argv) {
   absl::StatusOr<SafetensorsFile> inputs = ReadSafetensors(*inputs_path);
   if (!inputs.ok()) return Fail(inputs.status());
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<SafetensorsFile> out = (*model)->Forward(*inputs, {*generate, *min_new});
+  absl::StatusOr<SafetensorsFile> out =
+      (*model)->Forward(*inputs, {*generate, *min_new, std::max<int64_t>(1, *beams), length_penalty});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!out.ok()) return Fail(out.status());
   if (absl::Status s = WriteSafetensors(*out, *output, *overwrite); !s.ok()) return Fail(s);

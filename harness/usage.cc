@@ -21,11 +21,12 @@ Commands:
       format, budget, stored_params, stored_bits, rel_error (relative Frobenius) and seconds.
       An existing output is never replaced without --overwrite.
   lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
-                  [--min_new_tokens=M] [--device=cpu|cuda] [--overwrite]
+                  [--min_new_tokens=M] [--num_beams=K] [--length_penalty=1] [--device=cpu|cuda] [--overwrite]
       Runs a Hugging Face checkpoint (config.json + model.safetensors or a sharded index; BERT,
       DistilBERT, RoBERTa, T5) on input_ids, attention_mask, token_type_ids and decoder_input_ids
       (I64 [batch, seq]) and writes logits, last_hidden_state (encoders) or encoder_last_hidden_state
-      (T5), and greedy_generate ([batch, 1 + N], decoder start token first) when asked.
+      (T5), and greedy_generate ([batch, 1 + N], decoder start token first) when asked, or
+      beam_generate with --num_beams=K > 1 (scores: sum of log-probs / length^length_penalty).
   lrbench finetune --model=DIR --task=glue/sst2 --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]
                    [--max_length=64] [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0]
                    [--max_grad_norm=1] [--device=cpu|cuda] [--data_dir=DIR] [--vocab=FILE]

@@ -246,9 +246,12 @@ absl::StatusOr<SafetensorsFile> Model::Forward(const SafetensorsFile& inputs, co
   try {
     torch::NoGradGuard no_grad;
     NamedTensors results = impl_->module->Forward(batch);
-    if (options.generate > 0) {
+    if (options.generate > 0 && options.num_beams <= 1) {
       results.push_back({"greedy_generate", T5GreedyGenerate(*impl_->module, batch, options.generate,
                                                              options.min_new_tokens)});
+    } else if (options.generate > 0) {
+      results.push_back({"beam_generate", T5BeamSearch(*impl_->module, batch, options.generate, options.min_new_tokens,
+                                                       options.num_beams, options.length_penalty)});
     }
     for (auto& [name, tensor] : results) {
       torch::Tensor t = tensor.to(torch::kCPU).contiguous();

@@ -44,8 +44,10 @@ struct LinearReplacement {
 using LinearCompressor = std::function<absl::StatusOr<Factorization>(const std::string& name, const Matrix& weight)>;
 
 struct ForwardOptions {
-  int64_t generate = 0;        // T5: greedy-generate this many tokens ("greedy_generate")
-  int64_t min_new_tokens = 0;  // suppress EOS for this many generated tokens
+  int64_t generate = 0;         // T5: generate this many tokens ("greedy_generate", or "beam_generate")
+  int64_t min_new_tokens = 0;   // suppress EOS for this many generated tokens
+  int64_t num_beams = 1;        // > 1: beam search instead of greedy decoding
+  double length_penalty = 1.0;  // beam scores are sum(log p) / length^length_penalty
 };
 
 class Model {

@@ -1,6 +1,8 @@
 // T5 (Raffel et al. 2020) in the v1.0 (ReLU) and v1.1/flan (gated-GELU) layouts, with Hugging Face
 // parameter names: shared, encoder.block.N.layer.M..., decoder..., lm_head.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "harness/model/transformer.h"
 
@@ -267,6 +269,98 @@ torch::Tensor T5GreedyGenerate(LanguageModelImpl& model, const Batch& batch, int
     ids = torch::cat({ids, next.unsqueeze(1)}, 1);
   }
   return ids;
+}
+
+}  // namespace lrb
+
+namespace lrb {
+
+torch::Tensor T5BeamSearch(LanguageModelImpl& model, const Batch& batch, int64_t max_new_tokens,
+                           int64_t min_new_tokens, int64_t num_beams, double length_penalty) {
+  if (num_beams <= 1) return T5GreedyGenerate(model, batch, max_new_tokens, min_new_tokens);
+  auto& t5 = dynamic_cast<T5ModelImpl&>(model);
+  const ModelConfig& c = model.config();
+  const int64_t b = batch.input_ids.size(0), k = num_beams;
+  const torch::Tensor mask01 =
+      batch.attention_mask.defined() ? batch.attention_mask : torch::ones_like(batch.input_ids);
+  Batch expanded{batch.input_ids.repeat_interleave(k, 0), mask01.repeat_interleave(k, 0), {}, {}};
+  const torch::Tensor encoded = t5.Encode(expanded);  // [b k, s, d]
+  torch::Tensor ids = torch::full({b * k, 1}, c.decoder_start_token_id, batch.input_ids.options());
+  // Only the first beam of each row is live at the start, so the k copies do not fill the beam.
+  torch::Tensor scores = torch::full({b, k}, -1e9, torch::TensorOptions().dtype(torch::kFloat32).device(ids.device()));
+  scores.select(1, 0).fill_(0);
+  struct Hypothesis {
+    double score;
+    std::vector<int64_t> tokens;
+  };
+  std::vector<std::vector<Hypothesis>> finished(b);
+  std::vector<bool> done(b, false);
+  auto normalised = [&](double sum, int64_t length) { return sum / std::pow(static_cast<double>(length), length_penalty); };
+  for (int64_t step = 0; step < max_new_tokens; ++step) {
+    torch::Tensor logp = torch::log_softmax(t5.Decode(encoded, expanded.attention_mask, ids).select(1, -1), -1);
+    if (step < min_new_tokens) logp.select(1, c.eos_token_id).fill_(-std::numeric_limits<float>::infinity());
+    const int64_t vocab = logp.size(1);
+    const torch::Tensor total = (scores.reshape({b * k, 1}) + logp).reshape({b, k * vocab});
+    auto [top_scores, top_index] = total.topk(2 * k, 1);  // [b, 2k]
+    const torch::Tensor top_beam = top_index.div(vocab, "floor"), top_token = top_index.remainder(vocab);
+    const torch::Tensor cpu_scores = top_scores.to(torch::kCPU), cpu_beam = top_beam.to(torch::kCPU),
+                        cpu_token = top_token.to(torch::kCPU), cpu_ids = ids.to(torch::kCPU);
+    std::vector<int64_t> next_rows(b * k), next_tokens(b * k);
+    std::vector<float> next_scores(b * k);
+    for (int64_t r = 0; r < b; ++r) {
+      int64_t kept = 0;
+      for (int64_t j = 0; j < 2 * k && kept < k; ++j) {
+        const int64_t beam = cpu_beam[r][j].item<int64_t>(), token = cpu_token[r][j].item<int64_t>();
+        const float score = cpu_scores[r][j].item<float>();
+        const int64_t row = r * k + beam;
+        if (done[r]) {  // a finished row keeps decoding padding; its hypotheses are final
+          next_rows[r * k + kept] = r * k;
+          next_tokens[r * k + kept] = c.pad_token_id;
+          next_scores[r * k + kept] = -1e9;
+          ++kept;
+          continue;
+        }
+        if (token == c.eos_token_id) {
+          if (j >= k) continue;  // only EOS among the top k counts (HF)
+          std::vector<int64_t> tokens(cpu_ids[row].data_ptr<int64_t>(), cpu_ids[row].data_ptr<int64_t>() + cpu_ids.size(1));
+          tokens.push_back(token);
+          finished[r].push_back({normalised(score, step + 1), std::move(tokens)});
+          continue;
+        }
+        next_rows[r * k + kept] = row;
+        next_tokens[r * k + kept] = token;
+        next_scores[r * k + kept] = score;
+        ++kept;
+      }
+      // Keep the k best finished; the row is done when no running beam can beat the worst of them.
+      std::sort(finished[r].begin(), finished[r].end(), [](const Hypothesis& a, const Hypothesis& b2) { return a.score > b2.score; });
+      if (static_cast<int64_t>(finished[r].size()) > k) finished[r].resize(k);
+      if (!done[r] && static_cast<int64_t>(finished[r].size()) == k &&
+          normalised(next_scores[r * k], step + 1) <= finished[r].back().score) {
+        done[r] = true;
+      }
+    }
+    const torch::Tensor rows = torch::tensor(next_rows, torch::kLong).to(ids.device());
+    ids = torch::cat({ids.index_select(0, rows), torch::tensor(next_tokens, torch::kLong).to(ids.device()).unsqueeze(1)}, 1);
+    scores = torch::tensor(next_scores).to(ids.device()).reshape({b, k});
+    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+  }
+  // Running beams compete with the finished ones at the end (HF adds them at max length).
+  const torch::Tensor cpu_ids = ids.to(torch::kCPU), cpu_scores = scores.to(torch::kCPU);
+  torch::Tensor out = torch::full({b, 1 + max_new_tokens}, c.pad_token_id, torch::kLong);
+  for (int64_t r = 0; r < b; ++r) {
+    if (!done[r]) {
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t row = r * k + j;
+        std::vector<int64_t> tokens(cpu_ids[row].data_ptr<int64_t>(), cpu_ids[row].data_ptr<int64_t>() + cpu_ids.size(1));
+        finished[r].push_back({normalised(cpu_scores[r][j].item<float>(), cpu_ids.size(1) - 1), std::move(tokens)});
+      }
+    }
+    const Hypothesis& best = *std::max_element(finished[r].begin(), finished[r].end(),
+                                               [](const Hypothesis& a, const Hypothesis& b2) { return a.score < b2.score; });
+    for (size_t t = 0; t < best.tokens.size() && t < static_cast<size_t>(1 + max_new_tokens); ++t) out[r][t] = best.tokens[t];
+  }
+  return out.to(ids.device());
 }
 
 }  // namespace lrb

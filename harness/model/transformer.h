@@ -56,6 +56,13 @@ std::shared_ptr<LanguageModelImpl> MakeT5Model(const ModelConfig& config);
 torch::Tensor T5GreedyGenerate(LanguageModelImpl& model, const Batch& batch, int64_t max_new_tokens,
                                int64_t min_new_tokens);
 
+// Beam search for T5 (num_beams >= 1; 1 is greedy decoding): hypotheses ranked by the sum of token
+// log-probabilities divided by (generated length)^length_penalty, as Hugging Face's BeamHypotheses do;
+// a batch row stops when it has num_beams finished hypotheses and no running beam can beat the worst.
+// Returns [batch, 1 + max_new_tokens], decoder start token first, padded after EOS.
+torch::Tensor T5BeamSearch(LanguageModelImpl& model, const Batch& batch, int64_t max_new_tokens,
+                           int64_t min_new_tokens, int64_t num_beams, double length_penalty);
+
 // x * sigmoid-free GELU variants and ReLU, by config name ("gelu", "gelu_new", "relu").
 torch::Tensor Activation(const torch::Tensor& x, const std::string& name);
 
