@@ -43,12 +43,15 @@ struct SelfAttentionImpl : torch::nn::Module {
     auto split = [&](const torch::Tensor& t) { return t.view({b, s, heads, head_dim}).transpose(1, 2); };
     const torch::Tensor q = split(query(x)), k = split(key(x)), v = split(value(x));
     torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim));
+    if (record) recorded_scores = scores;  // [batch, heads, seq, seq], before the mask (for distillation)
     scores = scores + mask;
     const torch::Tensor probs = dropout(torch::softmax(scores, -1));
     return torch::matmul(probs, v).transpose(1, 2).reshape({b, s, heads * head_dim});
   }
 
   int64_t heads, head_dim;
+  bool record = false;
+  torch::Tensor recorded_scores;
   Linear query{nullptr}, key{nullptr}, value{nullptr};
   Dropout dropout{nullptr};
 };
@@ -265,18 +268,38 @@ class EncoderModel : public LanguageModelImpl {
     const torch::Tensor mask01 = batch.attention_mask.defined() ? batch.attention_mask : torch::ones_like(ids);
     const torch::Tensor mask = AdditiveMask(mask01, torch::kFloat32);
     torch::Tensor embedded, h, word_embeddings;
+    NamedTensors intermediates;
+    // Per layer: its output, and (when recording) its attention scores.
+    auto after_layer = [&](int64_t i, const SelfAttention& attention) {
+      if (!record_intermediates_) return;
+      intermediates.push_back({"hidden_state." + std::to_string(i), h});
+      intermediates.push_back({"attention_scores." + std::to_string(i), attention->recorded_scores});
+    };
     if (distil_) {
       embedded = distil_embeddings_(ids);
       h = embedded;
-      for (const auto& layer : *distil_layers_) h = layer->as<DistilLayer>()->forward(h, mask);
+      int64_t i = 0;
+      for (const auto& module : *distil_layers_) {
+        auto layer = module->as<DistilLayer>();
+        layer->attention->record = record_intermediates_;
+        h = layer->forward(h, mask);
+        after_layer(i++, layer->attention);
+      }
       word_embeddings = distil_embeddings_->word_embeddings->weight;
     } else {
       embedded = bert_->embeddings(ids, batch.token_type_ids);
       h = embedded;
-      for (const auto& layer : *bert_->encoder->layer) h = layer->as<BertLayer>()->forward(h, mask);
+      int64_t i = 0;
+      for (const auto& module : *bert_->encoder->layer) {
+        auto layer = module->as<BertLayer>();
+        layer->attention->self->record = record_intermediates_;
+        h = layer->forward(h, mask);
+        after_layer(i++, layer->attention->self);
+      }
       word_embeddings = bert_->embeddings->word_embeddings->weight;
     }
     NamedTensors out{{"embedding_output", embedded}, {"last_hidden_state", h}};
+    out.insert(out.end(), intermediates.begin(), intermediates.end());
     const torch::Tensor first = h.select(1, 0);  // [CLS] / <s>
     if (config_.head == HeadKind::kSequenceClassification) {
       torch::Tensor x;

@@ -36,12 +36,17 @@ class LanguageModelImpl : public torch::nn::Module {
 
   virtual NamedTensors Forward(const Batch& batch) = 0;
 
+  // Encoders: Forward also returns "hidden_state.N" (layer N's output) and "attention_scores.N"
+  // ([batch, heads, seq, seq], scaled q k^T before the mask) while this is on, for layer-wise distillation.
+  void RecordIntermediates(bool on) { record_intermediates_ = on; }
+
   // Parameters that are the same tensor as another one (tied heads), by checkpoint name: these may be
   // absent from a checkpoint without being reported missing.
   virtual std::vector<std::string> TiedParameterNames() const { return {}; }
 
  protected:
   ModelConfig config_;
+  bool record_intermediates_ = false;
 };
 
 // BERT, RoBERTa and DistilBERT encoders with their sequence-classification or masked-LM heads.

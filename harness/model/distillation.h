@@ -1,0 +1,33 @@
+// Knowledge-distillation losses as reusable pieces (KroneckerBERT, Tahaei et al. 2021, Sec. 3.2, after
+// TinyBERT): soft-label cross-entropy on logits and mean squared errors between matching intermediate
+// tensors of a student and its teacher. Internal to harness/model (torch tensors).
+#ifndef LRB_HARNESS_MODEL_DISTILLATION_H_
+#define LRB_HARNESS_MODEL_DISTILLATION_H_
+
+#include <torch/torch.h>
+
+#include "harness/model/transformer.h"
+
+namespace lrb {
+
+// T^2 * KL(softmax(teacher / T) || softmax(student / T)), averaged over the batch: the Hinton et al. (2015)
+// loss; zero when the logits agree, its gradient reaches only the student.
+torch::Tensor LogitsDistillationLoss(const torch::Tensor& student, const torch::Tensor& teacher, double temperature);
+
+struct DistillationWeights {
+  double logits = 1.0;      // LogitsDistillationLoss at `temperature`
+  double temperature = 1.0;
+  double embeddings = 1.0;  // MSE on "embedding_output"
+  double hidden = 1.0;      // MSE on each "hidden_state.N"
+  double attention = 1.0;   // MSE on each "attention_scores.N" (masked key positions excluded)
+};
+
+// The sum of the weighted terms over the tensors both outputs hold (the student and the teacher run
+// with RecordIntermediates(true) on the same batch and have the same layer count and widths).
+// `attention_mask` [batch, seq] 0/1 excludes padding keys from the attention term.
+torch::Tensor LayerwiseDistillationLoss(const NamedTensors& student, const NamedTensors& teacher,
+                                        const torch::Tensor& attention_mask, const DistillationWeights& weights);
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_MODEL_DISTILLATION_H_
