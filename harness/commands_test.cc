@@ -1,6 +1,8 @@
-// End-to-end tests of `lrbench forward` and `lrbench tokenize` on files the test writes.
+// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize): the built binary on files
+// the test writes, good input and bad.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness/io/safetensors.h"
+#include "methods/linalg/types.h"
 
 namespace lrb {
 namespace {
@@ -80,6 +83,119 @@ TEST(TokenizeCommandTest, EncodesLinesAndRefusesMalformedOnes) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(bad_out));
+}
+
+// `lrbench decompose`: every method end to end, and its bad-input handling.
+ToolRun Decompose(const std::string& args) { return Lrbench("decompose " + args); }
+
+std::vector<float> RowMajorValues(const Matrix& m) {
+  std::vector<float> v;
+  for (int64_t i = 0; i < m.rows(); ++i)
+    for (int64_t j = 0; j < m.cols(); ++j) v.push_back(m(i, j));
+  return v;
+}
+
+// Writes `weight` [48, 64] (plus fisher and inputs) to a fresh file and returns its path.
+std::string WriteInput(const std::string& name, const Matrix& weight) {
+  SafetensorsFile f;
+  EXPECT_TRUE(f.Add("weight", *HostTensorFromFloats(DType::kF32, {weight.rows(), weight.cols()},
+                                                     RowMajorValues(weight))).ok());
+  const Matrix fisher = GaussianMatrix(weight.rows(), weight.cols(), 2).cwiseAbs2();
+  EXPECT_TRUE(f.Add("fisher", *HostTensorFromFloats(DType::kF32, {weight.rows(), weight.cols()},
+                                                     RowMajorValues(fisher))).ok());
+  const Matrix inputs = GaussianMatrix(200, weight.cols(), 3);
+  EXPECT_TRUE(
+      f.Add("inputs", *HostTensorFromFloats(DType::kBF16, {200, weight.cols()}, RowMajorValues(inputs))).ok());
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove(path);
+  EXPECT_TRUE(WriteSafetensors(f, path, /*overwrite=*/true).ok());
+  return path;
+}
+
+std::string OutputPath(const std::string& name) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove(path);
+  return path;
+}
+
+TEST(DecomposeTest, EveryMethodWritesFactorsReconstructionAndOneJsonLine) {
+  const Matrix w = GaussianMatrix(48, 64, 1);
+  const std::string input = WriteInput("in.safetensors", w);
+  for (std::string method :
+       {"svd", "fwsvd", "drone", "losparse", "kronecker", "ada_tucker", "loretta", "kashin"}) {
+    const std::string output = OutputPath(method + ".safetensors");
+    const std::string budget = method == "kashin" ? "--bits=3" : "--param_ratio=0.3";
+    ToolRun r = Decompose(absl::StrCat("--method=", method, " --input=", input, " --output=", output, " ", budget));
+    ASSERT_EQ(r.exit_code, 0) << method << ": " << r.err;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    for (const char* key : {"\"method\"", "\"stored_params\"", "\"rel_error\"", "\"seconds\"", "\"stored_bits\""}) {
+      EXPECT_NE(r.out.find(key), std::string::npos) << method << " lacks " << key << ": " << r.out;
+    }
+    absl::StatusOr<SafetensorsFile> f = ReadSafetensors(output);
+    ASSERT_TRUE(f.ok()) << f.status();
+    const HostTensor* recon = f->Find("reconstruction");
+    ASSERT_NE(recon, nullptr) << method;
+    EXPECT_EQ(recon->shape, (std::vector<int64_t>{48, 64}));
+    EXPECT_GE(f->size(), 2u) << method << " stored no factors";
+    // The printed error is the error of the reconstruction that was written.
+    const std::vector<float> v = *HostTensorToFloats(*recon);
+    const std::vector<float> ref = RowMajorValues(w);
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      diff += (v[i] - ref[i]) * (v[i] - ref[i]);
+      norm += ref[i] * ref[i];
+    }
+    const std::string key = "\"rel_error\":";
+    const double printed = std::stod(r.out.substr(r.out.find(key) + key.size()));
+    EXPECT_NEAR(printed, std::sqrt(diff / norm), 1e-5) << method;
+  }
+}
+
+struct BadCase {
+  std::string name, args, expected;  // args after --input/--output; expected: a substring of stderr
+};
+
+TEST(DecomposeTest, BadInputIsOneLineNoCrashNoOutput) {
+  Matrix w = GaussianMatrix(48, 64, 1);
+  const std::string input = WriteInput("good.safetensors", w);
+  w(5, 6) = NAN;
+  const std::string nan_input = WriteInput("nan.safetensors", w);
+  const std::string garbage = ::testing::TempDir() + "/garbage.safetensors";
+  std::ofstream(garbage) << "not a safetensors file at all";
+  const std::vector<BadCase> cases = {
+      {"missing tensor", "--input=" + input + " --tensor=nope --method=svd --rank=4", "no tensor 'nope'"},
+      {"rank zero", "--input=" + input + " --method=svd --rank=0", "--rank=0"},
+      {"rank too large", "--input=" + input + " --method=svd --rank=49", "outside [1, 48]"},
+      {"impossible budget", "--input=" + input + " --method=kronecker --param_ratio=0.001", "Kronecker terms"},
+      {"nan weight", "--input=" + nan_input + " --method=svd --rank=4", "[5, 6]"},
+      {"unreadable file", "--input=" + garbage + " --method=svd --rank=4", "garbage.safetensors"},
+      {"missing file", "--input=/nonexistent/x.safetensors --method=svd --rank=4", "/nonexistent/x.safetensors"},
+      {"unknown method", "--input=" + input + " --method=pca --rank=4", "unknown method 'pca'"},
+      {"unknown option", "--input=" + input + " --method=svd --rank=4 --colour=red", "no option --colour"},
+      {"wrong budget kind", "--input=" + input + " --method=svd --bits=4", "takes --rank or --param_ratio"},
+      {"two budgets", "--input=" + input + " --method=svd --bits=4 --rank=3", "exactly one budget"},
+  };
+  for (const BadCase& c : cases) {
+    const std::string output = OutputPath("bad.safetensors");
+    ToolRun r = Decompose(c.args + " --output=" + output);
+    EXPECT_EQ(r.exit_code, 1) << c.name << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(output)) << c.name;
+  }
+}
+
+TEST(DecomposeTest, ExistingOutputIsKeptWithoutOverwrite) {
+  const std::string input = WriteInput("keep.safetensors", GaussianMatrix(48, 64, 1));
+  const std::string output = OutputPath("existing.safetensors");
+  std::ofstream(output) << "precious";
+  ToolRun r = Decompose("--method=svd --rank=4 --input=" + input + " --output=" + output);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_EQ(Slurp(output), "precious");
+  r = Decompose("--method=svd --rank=4 --overwrite --input=" + input + " --output=" + output);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ReadSafetensors(output).ok());
 }
 
 }  // namespace
