@@ -3,9 +3,7 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
-#include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -13,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/io/runfiles.h"
 #include "tasks/tokenizers/sentencepiece/spm_shim_api.h"
 
 namespace lrb {
@@ -65,45 +64,12 @@ std::string EnvOrEmpty(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-// argv[0] of this process (from /proc/self/cmdline); empty when unavailable.
-std::string Argv0() {
-  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
-  std::string argv0;
-  if (cmdline) std::getline(cmdline, argv0, '\0');
-  return argv0;
-}
-
-// The resolved path of the running executable; empty when unavailable.
-std::string SelfExe() {
-  char* resolved = realpath("/proc/self/exe", nullptr);
-  if (resolved == nullptr) return std::string();
-  std::string path(resolved);
-  std::free(resolved);
-  return path;
-}
-
 // The candidate shim paths, in the order they are tried.
 std::vector<std::string> ShimCandidates(const SentencePieceOptions& options) {
   if (!options.shim_path.empty()) return {options.shim_path};
   const std::string from_env = EnvOrEmpty("LRB_SPM_SHIM");
   if (!from_env.empty()) return {from_env};
-  std::vector<std::string> runfiles_dirs;
-  for (const char* name : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
-    const std::string dir = EnvOrEmpty(name);
-    if (!dir.empty()) runfiles_dirs.push_back(dir);
-  }
-  const std::string exe = SelfExe();
-  if (!exe.empty()) runfiles_dirs.push_back(exe + ".runfiles");
-  const std::string argv0 = Argv0();
-  if (!argv0.empty()) runfiles_dirs.push_back(argv0 + ".runfiles");
-  std::vector<std::string> candidates;
-  for (const std::string& dir : runfiles_dirs) {
-    std::string candidate = absl::StrCat(dir, "/", kSpmShimRunfilesPath);
-    bool seen = false;
-    for (const std::string& earlier : candidates) seen = seen || earlier == candidate;
-    if (!seen) candidates.push_back(std::move(candidate));
-  }
-  return candidates;
+  return RunfileCandidates(kSpmShimWorkspacePath);
 }
 
 template <typename Function>

@@ -31,9 +31,8 @@ namespace spm_internal {
 struct Shim;  // The shim's function table (sentencepiece.cc).
 }  // namespace spm_internal
 
-// The shim's path relative to a runfiles directory.
-inline constexpr char kSpmShimRunfilesPath[] =
-    "lrbench/tasks/tokenizers/sentencepiece/libspm_shim.so";
+// The shim's path relative to the workspace (harness/io/runfiles.h finds it in the runfiles).
+inline constexpr char kSpmShimWorkspacePath[] = "tasks/tokenizers/sentencepiece/libspm_shim.so";
 
 struct SentencePieceOptions {
   // Path of libspm_shim.so; empty: $LRB_SPM_SHIM, then the runfiles of the running binary.

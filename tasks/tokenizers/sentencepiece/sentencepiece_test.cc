@@ -243,7 +243,7 @@ TEST(SentencePieceTokenizerTest, CorruptModelIsAnError) {
 TEST(SentencePieceTokenizerTest, FindsTheShimInTheRunfiles) {
   absl::StatusOr<std::string> shim = FindSpmShim(SentencePieceOptions());
   ASSERT_TRUE(shim.ok()) << shim.status();
-  EXPECT_THAT(*shim, EndsWith(kSpmShimRunfilesPath));
+  EXPECT_THAT(*shim, EndsWith(kSpmShimWorkspacePath));
   std::unique_ptr<SentencePieceTokenizer> tokenizer = LoadT5();
   ASSERT_NE(tokenizer, nullptr);
   EXPECT_EQ(tokenizer->shim_path(), *shim);
