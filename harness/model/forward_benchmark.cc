@@ -293,6 +293,9 @@ int main(int argc, char** argv) {
   if (!lrb::ParseOwnFlags(argc, argv)) return 2;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  // The allocator policy changes large-batch results by 2x or more (see docs/performance.md): record it.
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  benchmark::AddCustomContext("glibc_tunables", tunables != nullptr ? tunables : "");
   lrb::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
