@@ -1,0 +1,220 @@
+#include "tasks/score.h"
+
+#include <cmath>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "harness/io/file.h"
+#include "tasks/metrics/metrics.h"
+#include "tasks/metrics/rouge.h"
+
+namespace lrb {
+namespace {
+
+absl::Status CheckLabels(const TaskInfo& task, const std::vector<TextExample>& gold,
+                         const std::vector<Prediction>& predictions) {
+  if (gold.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: nothing to score", task.id));
+  if (gold.size() != predictions.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %d predictions for %d examples", task.id, predictions.size(), gold.size()));
+  }
+  for (const TextExample& e : gold) {
+    if (!e.labeled) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: example %s has no gold label (test splits are unlabeled; score a dev split)", task.id,
+                          e.id));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Scores> ScoreClasses(const TaskInfo& task, const std::vector<TextExample>& gold,
+                                    const std::vector<Prediction>& predictions) {
+  std::vector<int64_t> predicted, labels;
+  const int64_t classes = static_cast<int64_t>(task.label_names.size());
+  for (size_t i = 0; i < gold.size(); ++i) {
+    const float p = predictions[i].label;
+    if (!(p >= 0 && p < classes) || p != std::floor(p)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: prediction %g for example %s is not a class index in [0, %d)", task.id, p, gold[i].id,
+                          classes));
+    }
+    predicted.push_back(static_cast<int64_t>(p));
+    labels.push_back(static_cast<int64_t>(gold[i].label));
+  }
+  Scores scores;
+  scores.count = static_cast<int64_t>(gold.size());
+  for (const std::string& metric : task.metrics) {
+    absl::StatusOr<double> value = metric == "accuracy"               ? Accuracy(predicted, labels)
+                                   : metric == "f1"                   ? BinaryF1(predicted, labels)
+                                   : metric == "matthews_correlation" ? MatthewsCorrelation(predicted, labels)
+                                                                      : absl::InternalError("unknown metric " + metric);
+    if (!value.ok()) return value.status();
+    scores.metrics[metric] = *value;
+  }
+  return scores;
+}
+
+absl::StatusOr<Scores> ScoreRegression(const TaskInfo& task, const std::vector<TextExample>& gold,
+                                       const std::vector<Prediction>& predictions) {
+  std::vector<double> predicted, labels;
+  for (size_t i = 0; i < gold.size(); ++i) {
+    predicted.push_back(predictions[i].label);
+    labels.push_back(gold[i].label);
+  }
+  Scores scores;
+  scores.count = static_cast<int64_t>(gold.size());
+  for (const std::string& metric : task.metrics) {
+    absl::StatusOr<double> value = metric == "pearson"     ? PearsonCorrelation(predicted, labels)
+                                   : metric == "spearmanr" ? SpearmanCorrelation(predicted, labels)
+                                                           : absl::InternalError("unknown metric " + metric);
+    if (!value.ok()) return value.status();
+    scores.metrics[metric] = *value;
+  }
+  return scores;
+}
+
+absl::StatusOr<Scores> ScoreTexts(const TaskInfo& task, const std::vector<TextExample>& gold,
+                                  const std::vector<Prediction>& predictions) {
+  std::vector<std::string> predicted, references;
+  for (size_t i = 0; i < gold.size(); ++i) {
+    predicted.push_back(predictions[i].text);
+    references.push_back(gold[i].target);
+  }
+  absl::StatusOr<RougeSummary> rouge = MeanRougeF(predicted, references);
+  if (!rouge.ok()) return rouge.status();
+  Scores scores;
+  scores.count = rouge->num_examples;
+  const std::map<std::string, double> all = {{"rouge1", rouge->rouge1},
+                                             {"rouge2", rouge->rouge2},
+                                             {"rougeL", rouge->rouge_l},
+                                             {"rougeLsum", rouge->rouge_lsum}};
+  for (const std::string& metric : task.metrics) scores.metrics[metric] = all.at(metric);
+  return scores;
+}
+
+// One predictions-file value as a Prediction of this task.
+absl::StatusOr<Prediction> ParsePrediction(const TaskInfo& task, const std::string& value) {
+  Prediction p;
+  switch (task.kind) {
+    case TaskKind::kClassification: {
+      absl::StatusOr<int> index = task.LabelIndex(value);
+      if (!index.ok()) return index.status();
+      p.label = static_cast<float>(*index);
+      return p;
+    }
+    case TaskKind::kRegression: {
+      double v = 0;
+      if (!absl::SimpleAtod(value, &v) || !std::isfinite(v)) {
+        return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a finite number", value));
+      }
+      p.label = static_cast<float>(v);
+      return p;
+    }
+    case TaskKind::kSequenceToSequence:
+      p.text = value;
+      return p;
+  }
+  return p;
+}
+
+// (id, value) pairs with their line numbers, from either layout.
+struct Row {
+  int64_t line;
+  std::string id;
+  std::string value;
+};
+
+absl::StatusOr<std::vector<Row>> ReadRows(const std::string& path, const std::string& text) {
+  const bool jsonl = absl::EndsWith(path, ".jsonl");
+  std::vector<Row> rows;
+  int64_t line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    auto bad = [&](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", path, line_no, what));
+    };
+    if (jsonl) {
+      nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+      if (!j.contains("id") || !j.contains("prediction")) return bad("expected {\"id\": ..., \"prediction\": ...}");
+      const nlohmann::json& id = j["id"];
+      const nlohmann::json& value = j["prediction"];
+      if (!id.is_string() && !id.is_number_integer()) return bad("\"id\" must be a string or an integer");
+      if (!value.is_string() && !value.is_number()) return bad("\"prediction\" must be a string or a number");
+      rows.push_back({line_no, id.is_string() ? id.get<std::string>() : id.dump(),
+                      value.is_string() ? value.get<std::string>() : value.dump()});
+    } else {
+      std::vector<std::string> cols = absl::StrSplit(line, '\t');
+      if (cols.size() != 2) return bad(absl::StrFormat("expected 'index<TAB>prediction', got %d column(s)", cols.size()));
+      if (rows.empty() && line_no == 1) {
+        if (cols[0] != "index" && cols[0] != "id") return bad("the first line must be the header 'index<TAB>prediction'");
+        continue;
+      }
+      rows.push_back({line_no, cols[0], cols[1]});
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+absl::StatusOr<Scores> ScorePredictions(const TaskInfo& task, const std::vector<TextExample>& gold,
+                                        const std::vector<Prediction>& predictions) {
+  if (absl::Status s = CheckLabels(task, gold, predictions); !s.ok()) return s;
+  switch (task.kind) {
+    case TaskKind::kClassification:
+      return ScoreClasses(task, gold, predictions);
+    case TaskKind::kRegression:
+      return ScoreRegression(task, gold, predictions);
+    case TaskKind::kSequenceToSequence:
+      return ScoreTexts(task, gold, predictions);
+  }
+  return absl::InternalError("unknown task kind");
+}
+
+absl::StatusOr<std::vector<Prediction>> ReadPredictions(const TaskInfo& task, const std::vector<TextExample>& gold,
+                                                        const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<std::vector<Row>> rows = ReadRows(path, *text);
+  if (!rows.ok()) return rows.status();
+  std::unordered_map<std::string, size_t> position;
+  for (size_t i = 0; i < gold.size(); ++i) position.emplace(gold[i].id, i);
+  std::vector<Prediction> predictions(gold.size());
+  std::vector<int64_t> seen_on(gold.size(), 0);
+  for (const Row& row : *rows) {
+    auto bad = [&](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", path, row.line, what));
+    };
+    auto it = position.find(row.id);
+    if (it == position.end()) return bad(absl::StrFormat("id %s is not in the split (%d examples)", row.id, gold.size()));
+    if (seen_on[it->second] != 0) {
+      return bad(absl::StrFormat("duplicate id %s (first on line %d)", row.id, seen_on[it->second]));
+    }
+    seen_on[it->second] = row.line;
+    absl::StatusOr<Prediction> p = ParsePrediction(task, row.value);
+    if (!p.ok()) return bad(std::string(p.status().message()));
+    predictions[it->second] = std::move(*p);
+  }
+  int64_t missing = 0;
+  std::string first_missing;
+  for (size_t i = 0; i < gold.size(); ++i) {
+    if (seen_on[i] == 0 && missing++ == 0) first_missing = gold[i].id;
+  }
+  if (missing > 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: no prediction for id %s (%d of %d ids missing)", path,
+                                                      first_missing, missing, gold.size()));
+  }
+  return predictions;
+}
+
+}  // namespace lrb
