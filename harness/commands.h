@@ -23,6 +23,9 @@ int RunFinetune(int argc, char** argv);
 // lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
 int RunTokenize(int argc, char** argv);
 
+// lrbench score --task=ID --predictions=FILE [--split=NAME] [--data_dir=DIR]
+int RunScore(int argc, char** argv);
+
 // lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
 // Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 int RunDemo(int argc, char** argv);

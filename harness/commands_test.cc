@@ -1,4 +1,4 @@
-// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize): the built binary on files
+// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize, score): the built binary on files
 // the test writes, good input and bad.
 #include <sys/wait.h>
 
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -196,6 +197,56 @@ TEST(DecomposeTest, ExistingOutputIsKeptWithoutOverwrite) {
   r = Decompose("--method=svd --rank=4 --overwrite --input=" + input + " --output=" + output);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(ReadSafetensors(output).ok());
+}
+
+// `lrbench score` on the embedded SST-2 dev split (872 rows, "sentence<TAB>label", ids 0..871).
+TEST(ScoreCommandTest, ScoresAgainstTheEmbeddedGoldLabels) {
+  std::ifstream dev("third_party/embedded/data/glue/SST-2/dev.tsv");
+  std::string line;
+  std::getline(dev, line);  // header
+  std::string oracle = "index\tprediction\n", positive = "index\tprediction\n";
+  int rows = 0, positives = 0;
+  while (std::getline(dev, line)) {
+    const std::string label = line.substr(line.rfind('\t') + 1);
+    positives += label == "1";
+    absl::StrAppend(&oracle, rows, "\t", label, "\n");
+    absl::StrAppend(&positive, rows, "\tpositive\n");
+    ++rows;
+  }
+  ASSERT_EQ(rows, 872);
+  const std::string a = Fresh("oracle.tsv"), b = Fresh("positive.tsv");
+  std::ofstream(a) << oracle;
+  std::ofstream(b) << positive;
+  ToolRun r = Lrbench(absl::StrCat("score --task=glue/sst2 --predictions=", a));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"count\":872"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"metrics\":{\"accuracy\":1.0}"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"split\":\"dev\""), std::string::npos) << r.out;
+  r = Lrbench(absl::StrCat("score --task=glue/sst2 --split=dev --predictions=", b));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double accuracy = std::stod(r.out.substr(r.out.find("\"accuracy\":") + 11));
+  EXPECT_DOUBLE_EQ(accuracy, static_cast<double>(positives) / rows) << r.out;
+}
+
+TEST(ScoreCommandTest, BadInputIsOneLine) {
+  const std::string partial = Fresh("partial.tsv");
+  std::ofstream(partial) << "index\tprediction\n0\t1\n";
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"score --task=glue/sst2 --predictions=" + partial, "no prediction for id 1 (871 of 872 ids missing)"},
+           {"score --task=glue/sst5 --predictions=" + partial, "unknown task 'glue/sst5'"},
+           {"score --task=glue/sst2 --split=test --predictions=" + partial, "split test of glue/sst2 has no gold labels"},
+           {"score --task=glue/sst2 --split=validation --predictions=" + partial, "has no split 'validation'"},
+           {"score --task=glue/mnli --data_dir=/nonexistent --predictions=" + partial, "/nonexistent does not exist"},
+           {"score --task=glue/sst2 --predictions=/nonexistent.tsv", "/nonexistent.tsv"},
+       }) {
+    ToolRun r = Lrbench(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
 }
 
 }  // namespace

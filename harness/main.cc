@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     if (command == "demo") return lrb::RunDemo(argc, argv);
     if (command == "forward") return lrb::RunForward(argc, argv);
     if (command == "finetune") return lrb::RunFinetune(argc, argv);
+    if (command == "score") return lrb::RunScore(argc, argv);
     if (command == "tokenize") return lrb::RunTokenize(argc, argv);
     if (command == "--help" || command == "-h" || command == "help") {
       std::fputs(lrb::Usage().c_str(), stdout);

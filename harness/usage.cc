@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "harness/commands.h"
 #include "methods/registry.h"
+#include "tasks/task.h"
 
 namespace lrb {
 
@@ -34,10 +35,14 @@ Commands:
       Fine-tunes with a classification head (initialised when the checkpoint has none), AdamW with
       decoupled weight decay (none on biases and LayerNorm), linear decay, gradient clipping, seeded
       length-bucketed batches; evaluates on dev each epoch with progress and ETA on stderr; saves the
-      model and finetune.json to DIR. Data: --data_dir, $LRB_DATA_DIR, or ../shared/data.
+      model and finetune.json to DIR.
   lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
       BERT WordPiece: each line {"text": ..., "text_pair": ...} becomes {"input_ids", "token_type_ids"}
       with [CLS]/[SEP], truncated to N (longest first for pairs).
+  lrbench score --task=ID --predictions=FILE [--split=NAME] [--data_dir=DIR]
+      Scores predictions against the split's gold labels (default: the task's evaluation split) and
+      prints one JSON line of metrics. FILE is GLUE-style TSV (header 'index<TAB>prediction', labels by
+      name or index, floats for STS-B) or, when named *.jsonl, {"id": ..., "prediction": ...} per line.
   lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
       Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 
@@ -55,6 +60,26 @@ Methods (budgets; statistics; options with defaults):
                                             o.default_value.empty() ? "(auto)" : o.default_value, o.help));
     }
   }
+  absl::StrAppend(&out, R"(
+Tasks (--task=ID; splits, evaluation split first; metrics, the tables' metric first):
+)");
+  for (const TaskInfo& t : AllTasks()) {
+    std::vector<std::string> splits = {t.eval_split}, metrics = {t.table_metric};
+    for (const SplitInfo& s : t.splits) {
+      if (s.name != t.eval_split) splits.push_back(s.name);
+    }
+    for (const std::string& m : t.metrics) {
+      if (m != t.table_metric) metrics.push_back(m);
+    }
+    absl::StrAppend(&out, absl::StrFormat("  %-10s %s, %s; splits %s; metrics %s\n", t.id, t.title, TaskKindName(t.kind),
+                                          absl::StrJoin(splits, " "), absl::StrJoin(metrics, " ")));
+  }
+  absl::StrAppend(&out, R"(
+Data: each split is looked up under --data_dir, then $LRB_DATA_DIR, then the embedded default
+(third_party/embedded/data), then ../shared/data beside the workspace; the first directory holding
+it wins. Layout as the originals: glue/<TASK>/*.tsv, imdb/*.jsonl or aclImdb/{train,test}/{pos,neg},
+samsum/*.jsonl or samsum/*.json (tools/fetch_data.sh downloads them).
+)");
   return out;
 }
 
