@@ -19,21 +19,42 @@ std::string Duration(double seconds) {
   return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
 }
 
-// A padded batch on the model's device: ids, types and mask [b, longest], labels [b].
+// What the loss is: cross-entropy over classes, MSE of a one-output head, or the teacher-forced token
+// cross-entropy of a sequence-to-sequence (T5) model.
+enum class Objective { kClassification, kRegression, kSeq2Seq };
+
+// Hugging Face's label for target positions that are padding (CrossEntropyLoss's ignore_index).
+constexpr int64_t kIgnoreIndex = -100;
+
+absl::StatusOr<Objective> ObjectiveOf(const ModelConfig& c, const char* what) {
+  if (c.family == ModelFamily::kT5 && c.head == HeadKind::kConditionalGeneration) return Objective::kSeq2Seq;
+  if (c.family != ModelFamily::kT5 && c.head == HeadKind::kSequenceClassification) {
+    return c.num_labels == 1 ? Objective::kRegression : Objective::kClassification;
+  }
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s needs a sequence-classification head (see LoadOptions.head) or a T5 model with its LM head", what));
+}
+
+// A padded batch on the model's device: ids, types and mask [b, longest]; labels [b], or for T5 the
+// decoder inputs and the target ids [b, longest target] (kIgnoreIndex on padding). The batch's loss is a
+// mean over `weight` items: examples, or target tokens.
 struct TensorBatch {
   Batch batch;
   torch::Tensor labels;
+  int64_t weight = 0;
 };
 
-TensorBatch Collate(const std::vector<Example>& examples, const std::vector<int64_t>& indices, int64_t pad_id,
-                    bool regression, const torch::Device& device) {
-  int64_t longest = 0;
-  for (int64_t i : indices) longest = std::max<int64_t>(longest, examples[i].input_ids.size());
+TensorBatch Collate(const std::vector<Example>& examples, const std::vector<int64_t>& indices, const ModelConfig& c,
+                    Objective objective, const torch::Device& device) {
+  int64_t longest = 0, longest_target = 0;
+  for (int64_t i : indices) {
+    longest = std::max<int64_t>(longest, examples[i].input_ids.size());
+    longest_target = std::max<int64_t>(longest_target, examples[i].target_ids.size());
+  }
   const int64_t b = static_cast<int64_t>(indices.size());
-  torch::Tensor ids = torch::full({b, longest}, pad_id, torch::kLong);
+  torch::Tensor ids = torch::full({b, longest}, c.pad_token_id, torch::kLong);
   torch::Tensor types = torch::zeros({b, longest}, torch::kLong);
   torch::Tensor mask = torch::zeros({b, longest}, torch::kLong);
-  torch::Tensor labels = torch::empty({b}, regression ? torch::kFloat32 : torch::kLong);
   auto ids_a = ids.accessor<int64_t, 2>(), types_a = types.accessor<int64_t, 2>(), mask_a = mask.accessor<int64_t, 2>();
   for (int64_t r = 0; r < b; ++r) {
     const Example& e = examples[indices[r]];
@@ -42,13 +63,39 @@ TensorBatch Collate(const std::vector<Example>& examples, const std::vector<int6
       types_a[r][t] = t < e.token_type_ids.size() ? e.token_type_ids[t] : 0;
       mask_a[r][t] = 1;
     }
+  }
+  TensorBatch out{{ids.to(device), mask.to(device), types.to(device), {}}, {}, 0};
+  if (objective == Objective::kSeq2Seq) {
+    // Teacher forcing (HF shift_right): the decoder reads the start token and the target shifted right;
+    // padding reads pad_token_id, and the causal decoder keeps it from affecting earlier positions.
+    torch::Tensor decoder = torch::full({b, longest_target}, c.pad_token_id, torch::kLong);
+    torch::Tensor labels = torch::full({b, longest_target}, kIgnoreIndex, torch::kLong);
+    auto decoder_a = decoder.accessor<int64_t, 2>(), labels_a = labels.accessor<int64_t, 2>();
+    for (int64_t r = 0; r < b; ++r) {
+      const std::vector<int64_t>& target = examples[indices[r]].target_ids;
+      for (size_t t = 0; t < target.size(); ++t) {
+        decoder_a[r][t] = t == 0 ? c.decoder_start_token_id : target[t - 1];
+        labels_a[r][t] = target[t];
+      }
+      out.weight += static_cast<int64_t>(target.size());
+    }
+    out.batch.decoder_input_ids = decoder.to(device);
+    out.labels = labels.to(device);
+    return out;
+  }
+  const bool regression = objective == Objective::kRegression;
+  torch::Tensor labels = torch::empty({b}, regression ? torch::kFloat32 : torch::kLong);
+  for (int64_t r = 0; r < b; ++r) {
+    const Example& e = examples[indices[r]];
     if (regression) {
       labels[r] = e.label;
     } else {
       labels[r] = static_cast<int64_t>(e.label);
     }
   }
-  return {{ids.to(device), mask.to(device), types.to(device), {}}, labels.to(device)};
+  out.labels = labels.to(device);
+  out.weight = b;
+  return out;
 }
 
 torch::Tensor Logits(LanguageModelImpl& module, const Batch& batch) {
@@ -58,24 +105,64 @@ torch::Tensor Logits(LanguageModelImpl& module, const Batch& batch) {
   return {};
 }
 
-torch::Tensor Loss(const torch::Tensor& logits, const torch::Tensor& labels, bool regression) {
-  return regression ? torch::mse_loss(logits.squeeze(-1), labels) : torch::cross_entropy_loss(logits, labels);
+// The forward pass and the batch's mean loss (over examples, or over its non-padding target tokens).
+struct Scored {
+  torch::Tensor logits;
+  torch::Tensor loss;
+};
+
+Scored Score(LanguageModelImpl& module, const TensorBatch& tb, Objective objective) {
+  const torch::Tensor logits = Logits(module, tb.batch);
+  switch (objective) {
+    case Objective::kRegression:
+      return {logits, torch::mse_loss(logits.squeeze(-1), tb.labels)};
+    case Objective::kClassification:
+      return {logits, torch::cross_entropy_loss(logits, tb.labels)};
+    case Objective::kSeq2Seq:
+      return {logits, torch::cross_entropy_loss(logits.flatten(0, 1), tb.labels.flatten(), /*weight=*/{},
+                                                at::Reduction::Mean, kIgnoreIndex)};
+  }
+  return {};
 }
 
-absl::Status CheckExamples(const std::vector<Example>& examples, const ModelConfig& c, const char* split) {
-  const bool regression = c.num_labels == 1;
+absl::Status CheckExamples(const std::vector<Example>& examples, const ModelConfig& c, Objective objective,
+                           const char* split) {
+  auto check_ids = [&](const std::vector<int64_t>& ids, size_t i, const char* field) {
+    for (int64_t id : ids) {
+      if (id < 0 || id >= c.vocab_size) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s example %d has %s id %d outside the vocabulary [0, %d)",
+                                                          split, i, field, id, c.vocab_size));
+      }
+    }
+    return absl::OkStatus();
+  };
   for (size_t i = 0; i < examples.size(); ++i) {
     const Example& e = examples[i];
     if (e.input_ids.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s example %d has no tokens", split, i));
+    if (absl::Status s = check_ids(e.input_ids, i, "input"); !s.ok()) return s;
+    if (objective == Objective::kSeq2Seq) {  // relative positions: no length limit
+      if (e.target_ids.empty()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s example %d has no target_ids (a T5 model trains on the target sequence)", split, i));
+      }
+      if (absl::Status s = check_ids(e.target_ids, i, "target"); !s.ok()) return s;
+      continue;
+    }
+    if (!e.target_ids.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s example %d has target_ids, but the model is a %s encoder with a %s head (targets need a T5 model)",
+          split, i, c.model_type, objective == Objective::kRegression ? "regression" : "classification"));
+    }
     if (static_cast<int64_t>(e.input_ids.size()) > c.max_position_embeddings) {
       return absl::InvalidArgumentError(absl::StrFormat("%s example %d has %d tokens, the model at most %d", split,
                                                         i, e.input_ids.size(), c.max_position_embeddings));
     }
-    if (!regression && (e.label < 0 || e.label >= c.num_labels || e.label != std::floor(e.label))) {
+    if (objective == Objective::kClassification &&
+        (e.label < 0 || e.label >= c.num_labels || e.label != std::floor(e.label))) {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s example %d has label %g; the head has %d classes", split, i, e.label, c.num_labels));
     }
-    if (regression && !std::isfinite(e.label)) {
+    if (objective == Objective::kRegression && !std::isfinite(e.label)) {
       return absl::InvalidArgumentError(absl::StrFormat("%s example %d has label %g", split, i, e.label));
     }
   }
@@ -107,37 +194,76 @@ std::vector<std::vector<int64_t>> EpochBatches(const std::vector<Example>& examp
 
 }  // namespace
 
-absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples, int64_t batch_size) {
+absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples,
+                                    const EvaluateOptions& options) {
   Model::Impl& impl = model.internals();
   const ModelConfig& c = impl.config;
-  if (c.head != HeadKind::kSequenceClassification) {
-    return absl::FailedPreconditionError("evaluation needs a sequence-classification head");
+  const absl::StatusOr<Objective> objective = ObjectiveOf(c, "evaluation");
+  if (!objective.ok()) return objective.status();
+  if (options.batch_size < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat("evaluation batch size %d < 1", options.batch_size));
   }
-  if (absl::Status s = CheckExamples(examples, c, "eval"); !s.ok()) return s;
-  const bool regression = c.num_labels == 1;
+  const ForwardOptions& generation = options.generation;
+  if (generation.generate > 0 && *objective != Objective::kSeq2Seq) {
+    return absl::InvalidArgumentError("generation needs a sequence-to-sequence (T5) model");
+  }
+  if (absl::Status s = CheckExamples(examples, c, *objective, "eval"); !s.ok()) return s;
   Evaluation out;
   out.count = static_cast<int64_t>(examples.size());
-  out.predictions.resize(examples.size());
+  if (*objective != Objective::kSeq2Seq) out.predictions.resize(examples.size());
+  if (generation.generate > 0) out.generated.resize(examples.size());
   try {
     torch::NoGradGuard no_grad;
     impl.module->eval();
     double loss_sum = 0, correct = 0;
-    for (size_t start = 0; start < examples.size(); start += batch_size) {
-      std::vector<int64_t> idx(std::min<size_t>(batch_size, examples.size() - start));
+    int64_t weight = 0;
+    for (size_t start = 0; start < examples.size(); start += options.batch_size) {
+      std::vector<int64_t> idx(std::min<size_t>(options.batch_size, examples.size() - start));
       std::iota(idx.begin(), idx.end(), static_cast<int64_t>(start));
-      TensorBatch tb = Collate(examples, idx, c.pad_token_id, regression, impl.device);
-      const torch::Tensor logits = Logits(*impl.module, tb.batch);
-      loss_sum += Loss(logits, tb.labels, regression).item<double>() * idx.size();
-      const torch::Tensor pred = (regression ? logits.squeeze(-1) : logits.argmax(-1).to(torch::kFloat32)).to(torch::kCPU);
-      for (size_t r = 0; r < idx.size(); ++r) out.predictions[idx[r]] = pred[r].item<float>();
-      if (!regression) correct += tb.labels.eq(logits.argmax(-1)).sum().item<double>();
+      const TensorBatch tb = Collate(examples, idx, c, *objective, impl.device);
+      const Scored scored = Score(*impl.module, tb, *objective);
+      loss_sum += scored.loss.item<double>() * tb.weight;
+      weight += tb.weight;
+      if (*objective == Objective::kRegression) {
+        const torch::Tensor pred = scored.logits.squeeze(-1).to(torch::kCPU);
+        for (size_t r = 0; r < idx.size(); ++r) out.predictions[idx[r]] = pred[r].item<float>();
+        continue;
+      }
+      // Padding labels (kIgnoreIndex) never equal an argmax.
+      const torch::Tensor argmax = scored.logits.argmax(-1);
+      correct += tb.labels.eq(argmax).sum().item<double>();
+      if (*objective == Objective::kClassification) {
+        const torch::Tensor pred = argmax.to(torch::kCPU);
+        for (size_t r = 0; r < idx.size(); ++r) out.predictions[idx[r]] = static_cast<float>(pred[r].item<int64_t>());
+      }
+      if (generation.generate > 0) {
+        // [b, 1 + generate], decoder start first, padding after EOS (num_beams 1 is greedy decoding).
+        const torch::Tensor ids = T5BeamSearch(*impl.module, tb.batch, generation.generate, generation.min_new_tokens,
+                                               generation.num_beams, generation.length_penalty)
+                                      .to(torch::kCPU)
+                                      .contiguous();
+        for (size_t r = 0; r < idx.size(); ++r) {
+          std::vector<int64_t>& tokens = out.generated[idx[r]];
+          const int64_t* row = ids[r].data_ptr<int64_t>();
+          for (int64_t t = 1; t < ids.size(1); ++t) {
+            tokens.push_back(row[t]);
+            if (row[t] == c.eos_token_id) break;
+          }
+        }
+      }
     }
-    out.loss = examples.empty() ? 0 : loss_sum / examples.size();
-    out.accuracy = examples.empty() ? 0 : correct / examples.size();
+    out.loss = weight == 0 ? 0 : loss_sum / weight;
+    out.accuracy = weight == 0 ? 0 : correct / weight;
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrFormat("evaluation failed: %s", e.what_without_backtrace()));
   }
   return out;
+}
+
+absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples, int64_t batch_size) {
+  EvaluateOptions options;
+  options.batch_size = batch_size;
+  return Evaluate(model, examples, options);
 }
 
 absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>& train,
@@ -145,17 +271,15 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
                                         const ProgressSink& progress) {
   Model::Impl& impl = model.internals();
   const ModelConfig& c = impl.config;
-  if (c.head != HeadKind::kSequenceClassification) {
-    return absl::FailedPreconditionError("fine-tuning needs a sequence-classification head (see LoadOptions.head)");
-  }
+  const absl::StatusOr<Objective> objective = ObjectiveOf(c, "fine-tuning");
+  if (!objective.ok()) return objective.status();
   if (train.empty()) return absl::InvalidArgumentError("no training examples");
   if (recipe.epochs < 1 || recipe.batch_size < 1 || !(recipe.learning_rate > 0)) {
     return absl::InvalidArgumentError(absl::StrFormat("recipe needs epochs >= 1, batch size >= 1 and lr > 0 (got %d, %d, %g)",
                                                       recipe.epochs, recipe.batch_size, recipe.learning_rate));
   }
-  if (absl::Status s = CheckExamples(train, c, "train"); !s.ok()) return s;
-  if (absl::Status s = CheckExamples(dev, c, "dev"); !s.ok()) return s;
-  const bool regression = c.num_labels == 1;
+  if (absl::Status s = CheckExamples(train, c, *objective, "train"); !s.ok()) return s;
+  if (absl::Status s = CheckExamples(dev, c, *objective, "dev"); !s.ok()) return s;
 
   // Decoupled weight decay (Loshchilov & Hutter 2019) on weights only: biases and LayerNorm parameters
   // are excluded, as in the BERT recipe.
@@ -183,8 +307,8 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
   try {
     for (int epoch = 0; epoch < recipe.epochs; ++epoch) {
       impl.module->train();
-      double loss_sum = 0;
-      int64_t seen = 0;
+      double loss_sum = 0;  // over `weight` examples or target tokens
+      int64_t seen = 0, weight = 0;
       for (const std::vector<int64_t>& indices : EpochBatches(train, recipe.batch_size, recipe.bucket_batches, rng)) {
         // Linear warm-up, then linear decay to zero at the last step (HF get_linear_schedule_with_warmup).
         const int64_t step = report.steps;
@@ -193,9 +317,9 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
         for (auto& group : optimizer.param_groups()) {
           static_cast<torch::optim::AdamWOptions&>(group.options()).lr(recipe.learning_rate * scale);
         }
-        TensorBatch tb = Collate(train, indices, c.pad_token_id, regression, impl.device);
+        const TensorBatch tb = Collate(train, indices, c, *objective, impl.device);
         optimizer.zero_grad();
-        torch::Tensor loss = Loss(Logits(*impl.module, tb.batch), tb.labels, regression);
+        torch::Tensor loss = Score(*impl.module, tb, *objective).loss;
         loss.backward();
         if (recipe.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(impl.module->parameters(), recipe.max_grad_norm);
         optimizer.step();
@@ -204,24 +328,26 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
           return absl::InternalError(absl::StrFormat("training loss became %g at step %d (lr %g)", l, step,
                                                      recipe.learning_rate * scale));
         }
-        loss_sum += l * indices.size();
+        loss_sum += l * tb.weight;
+        weight += tb.weight;
         seen += static_cast<int64_t>(indices.size());
         ++report.steps;
         if (progress && recipe.log_every > 0 && (report.steps % recipe.log_every == 0 || report.steps == total)) {
           const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
           const double eta = elapsed / report.steps * (total - report.steps);
           progress(absl::StrFormat("epoch %d/%d  step %d/%d  loss %.4f  %.1f ex/s  elapsed %s  eta %s", epoch + 1,
-                                   recipe.epochs, report.steps, total, loss_sum / seen,
+                                   recipe.epochs, report.steps, total, loss_sum / weight,
                                    (epoch * train.size() + seen) / elapsed, Duration(elapsed), Duration(eta)));
         }
       }
-      report.epoch_train_loss.push_back(loss_sum / seen);
+      report.epoch_train_loss.push_back(loss_sum / weight);
       if (!dev.empty()) {
         absl::StatusOr<Evaluation> ev = Evaluate(model, dev, recipe.batch_size * 2);
         if (!ev.ok()) return ev.status();
         if (progress) {
-          progress(absl::StrFormat("epoch %d/%d  dev loss %.4f  dev accuracy %.4f (%d examples)", epoch + 1,
-                                   recipe.epochs, ev->loss, ev->accuracy, ev->count));
+          progress(absl::StrFormat("epoch %d/%d  dev loss %.4f  dev %s %.4f (%d examples)", epoch + 1, recipe.epochs,
+                                   ev->loss, *objective == Objective::kSeq2Seq ? "token accuracy" : "accuracy",
+                                   ev->accuracy, ev->count));
         }
         report.epoch_dev.push_back(std::move(*ev));
       }
@@ -244,12 +370,10 @@ absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& 
                                                                           const StatisticsOptions& options) {
   Model::Impl& impl = model.internals();
   const ModelConfig& c = impl.config;
-  if (c.head != HeadKind::kSequenceClassification) {
-    return absl::FailedPreconditionError("statistics need a sequence-classification head (the task loss)");
-  }
+  const absl::StatusOr<Objective> objective = ObjectiveOf(c, "statistics (the task loss)");
+  if (!objective.ok()) return objective.status();
   if (examples.empty()) return absl::InvalidArgumentError("no examples to collect statistics on");
-  if (absl::Status s = CheckExamples(examples, c, "statistics"); !s.ok()) return s;
-  const bool regression = c.num_labels == 1;
+  if (absl::Status s = CheckExamples(examples, c, *objective, "statistics"); !s.ok()) return s;
   const std::vector<std::string> names = model.LinearNames(options.pattern);
   if (names.empty()) return absl::NotFoundError(absl::StrFormat("no linear layer matches '%s'", options.pattern));
   std::map<std::string, std::shared_ptr<LinearImpl>> linears;
@@ -263,9 +387,11 @@ absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& 
       linears[item.key()] = l;
     }
   }
-  // Batches of equal length: no padding in any statistic.
-  std::map<size_t, std::vector<int64_t>> by_length;
-  for (size_t i = 0; i < examples.size(); ++i) by_length[examples[i].input_ids.size()].push_back(static_cast<int64_t>(i));
+  // Batches of equal input (and target) length: no padding in any statistic.
+  std::map<std::pair<size_t, size_t>, std::vector<int64_t>> by_length;
+  for (size_t i = 0; i < examples.size(); ++i) {
+    by_length[{examples[i].input_ids.size(), examples[i].target_ids.size()}].push_back(static_cast<int64_t>(i));
+  }
   std::map<std::string, torch::Tensor> fisher, sensitivity;
   int64_t batches = 0;
   try {
@@ -280,13 +406,13 @@ absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& 
       for (size_t start = 0; start < indices.size(); start += options.batch_size) {
         const std::vector<int64_t> batch(indices.begin() + start,
                                          indices.begin() + std::min(indices.size(), start + options.batch_size));
-        TensorBatch tb = Collate(examples, batch, c.pad_token_id, regression, impl.device);
+        const TensorBatch tb = Collate(examples, batch, c, *objective, impl.device);
         if (!need_grad) {
           torch::NoGradGuard no_grad;
           Logits(*impl.module, tb.batch);
         } else {
           impl.module->zero_grad();
-          Loss(Logits(*impl.module, tb.batch), tb.labels, regression).backward();
+          Score(*impl.module, tb, *objective).loss.backward();
           for (auto& [name, l] : linears) {
             const torch::Tensor g = l->weight.grad();
             if (options.fisher) fisher[name] += g.to(torch::kFloat64).square();

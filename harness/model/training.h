@@ -1,5 +1,6 @@
-// Fine-tuning and evaluation of a loaded Model on tokenized examples (classification or regression
-// heads). Hides LibTorch like model.h.
+// Fine-tuning and evaluation of a loaded Model on tokenized examples: classification or regression heads
+// on encoders, and sequence-to-sequence (T5ForConditionalGeneration) with teacher forcing. Hides LibTorch
+// like model.h.
 #ifndef LRB_HARNESS_MODEL_TRAINING_H_
 #define LRB_HARNESS_MODEL_TRAINING_H_
 
@@ -15,15 +16,19 @@
 namespace lrb {
 
 // One tokenized example: [CLS] ... [SEP] ids with their token types, and the label (a class index, or the
-// target value for a one-output regression head).
+// target value for a one-output regression head). For a T5 model: input_ids (token_type_ids and label
+// unused) and target_ids, the tokenized target ending with EOS and without the decoder start token (what
+// Hugging Face calls labels); encoder models refuse target_ids.
 struct Example {
   std::vector<int64_t> input_ids;
   std::vector<int64_t> token_type_ids;
   float label = 0;
+  std::vector<int64_t> target_ids;
 };
 
-// The recipe; defaults follow the Hugging Face Trainer (AdamW, betas 0.9/0.999, eps 1e-8, linear decay to
-// zero), with weight decay 0.01 applied to every weight but biases and LayerNorm parameters.
+// The recipe, the same for every head kind; defaults follow the Hugging Face Trainer (AdamW, betas
+// 0.9/0.999, eps 1e-8, linear decay to zero), with weight decay 0.01 applied to every weight but biases and
+// LayerNorm parameters.
 struct FinetuneRecipe {
   int epochs = 3;
   double learning_rate = 2e-5;
@@ -36,11 +41,27 @@ struct FinetuneRecipe {
   int64_t log_every = 50;       // progress line every this many steps (0: none)
 };
 
+// Losses are means over what the loss counts: examples (classification, regression) or target tokens (T5:
+// the teacher-forced token cross-entropy summed over every non-padding target token of the set, divided by
+// their number). For T5 this is Hugging Face's eval_loss when the set fits in one batch; with several
+// batches HF weights each batch's token mean by its example count, which depends on the batching, and
+// this does not.
 struct Evaluation {
   int64_t count = 0;
-  double loss = 0;                 // mean cross-entropy (classification) or MSE (regression)
-  double accuracy = 0;             // classification only
-  std::vector<float> predictions;  // argmax class, or the regressed value, in input order
+  double loss = 0;                 // mean cross-entropy (classification, T5 per token) or MSE (regression)
+  double accuracy = 0;             // classification; T5: teacher-forced next-token accuracy over target tokens
+  std::vector<float> predictions;  // argmax class, or the regressed value, in input order (empty for T5)
+  // T5 with EvaluateOptions.generation.generate > 0: the generated tokens per example in input order,
+  // without the decoder start token, up to and including EOS (so comparable with target_ids), or all
+  // `generate` tokens when no EOS came.
+  std::vector<std::vector<int64_t>> generated;
+};
+
+struct EvaluateOptions {
+  int64_t batch_size = 32;
+  // T5 only: generate > 0 also decodes each example (num_beams 1: greedy, else beam search; the same
+  // decoders and options as Model::Forward) into Evaluation.generated.
+  ForwardOptions generation;
 };
 
 struct FinetuneReport {
@@ -54,11 +75,19 @@ struct FinetuneReport {
 // Progress lines ("step 100/6315  loss 0.412  12.3 ex/s  elapsed 8m10s  eta 42m01s") go here.
 using ProgressSink = std::function<void(const std::string&)>;
 
-// Fine-tunes the whole model in place (training mode during steps, evaluation mode for dev).
+// Fine-tunes the whole model in place (training mode during steps, evaluation mode for dev). The model
+// needs a sequence-classification head, or is a T5 model: teacher forcing, decoder inputs
+// [decoder_start_token_id] + target_ids[:-1], loss the mean cross-entropy over the batch's target tokens
+// (padding ignored, as HF's -100 labels). Epoch train losses are means per example, or per target token.
 absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>& train,
                                         const std::vector<Example>& dev, const FinetuneRecipe& recipe,
                                         const ProgressSink& progress);
 
+// Evaluation mode, no gradients. Generation on an encoder model, and the example errors of Finetune, are
+// InvalidArgument.
+absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples,
+                                    const EvaluateOptions& options);
+// The same with only a batch size (no generation).
 absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples, int64_t batch_size);
 
 // Per-layer statistics the methods need, from one pass over a data sample.
@@ -79,8 +108,10 @@ struct StatisticsOptions {
   int64_t batch_size = 32;
 };
 
-// Evaluation mode (no dropout). Batches hold examples of one length, so no padding token ever enters a
-// statistic. Gradients are of the task loss (cross-entropy, or MSE for one label) per batch.
+// Evaluation mode (no dropout). Batches hold examples of one length (T5: one input length and one target
+// length), so no padding token ever enters a statistic. Gradients are of the task loss per batch
+// (cross-entropy, MSE for one label, or T5's teacher-forced token cross-entropy); the decoder's linears
+// see the decoder inputs, one row per target token.
 absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& model,
                                                                           const std::vector<Example>& examples,
                                                                           const StatisticsOptions& options);
