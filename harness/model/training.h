@@ -12,19 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "harness/model/model.h"
+#include "tasks/encode.h"  // Example
 
 namespace lrb {
-
-// One tokenized example: [CLS] ... [SEP] ids with their token types, and the label (a class index, or the
-// target value for a one-output regression head). For a T5 model: input_ids (token_type_ids and label
-// unused) and target_ids, the tokenized target ending with EOS and without the decoder start token (what
-// Hugging Face calls labels); encoder models refuse target_ids.
-struct Example {
-  std::vector<int64_t> input_ids;
-  std::vector<int64_t> token_type_ids;
-  float label = 0;
-  std::vector<int64_t> target_ids;
-};
 
 // The recipe, the same for every head kind; defaults follow the Hugging Face Trainer (AdamW, betas
 // 0.9/0.999, eps 1e-8, linear decay to zero), with weight decay 0.01 applied to every weight but biases and
