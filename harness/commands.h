@@ -15,9 +15,7 @@ int RunDecompose(int argc, char** argv);
 //   [--min_new_tokens=M] [--num_beams=K] [--length_penalty=1] [--device=cpu|cuda] [--overwrite]
 int RunForward(int argc, char** argv);
 
-// lrbench finetune --model=DIR --task=glue/sst2 --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]
-//   [--max_length=64] [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0] [--max_grad_norm=1]
-//   [--device=cpu] [--data_dir=DIR] [--vocab=FILE] [--max_train_examples=N] [--overwrite]
+// lrbench finetune --model=DIR --task=ID --output=DIR [recipe, data and generation flags; see Usage()]
 int RunFinetune(int argc, char** argv);
 
 // lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]

@@ -1,4 +1,4 @@
-// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize, score): the built binary on files
+// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize, finetune, score): the built binary on files
 // the test writes, good input and bad.
 #include <sys/wait.h>
 
@@ -197,6 +197,63 @@ TEST(DecomposeTest, ExistingOutputIsKeptWithoutOverwrite) {
   r = Decompose("--method=svd --rank=4 --overwrite --input=" + input + " --output=" + output);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(ReadSafetensors(output).ok());
+}
+
+// `lrbench finetune` on the embedded WNLI (635 train, 71 dev) with the embedded bert-mini: a short run
+// writes a model that reloads, its tokenizer, predictions that `lrbench score` scores to the same figure,
+// and finetune.json.
+TEST(FinetuneCommandTest, FineTunesScoresAndSavesAReloadableModel) {
+  const std::string out = Fresh("wnli_model");
+  const std::string bert = "third_party/embedded/models/bert-mini-mlm";
+  ToolRun r = Lrbench(absl::StrCat("finetune --model=", bert, " --task=glue/wnli --output=", out,
+                                   " --epochs=1 --max_train_examples=64 --max_length=32 --lr=1e-4"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("epoch 1/1  dev loss"), std::string::npos) << r.err;
+  for (const char* file : {"config.json", "model.safetensors", "vocab.txt", "predictions_dev.tsv", "finetune.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + file)) << file;
+  }
+  const std::string json = Slurp(out + "/finetune.json");
+  const size_t at = json.find("\"accuracy\": ");
+  ASSERT_NE(at, std::string::npos) << json;
+  const double accuracy = std::stod(json.substr(at + 12));
+  ToolRun scored = Lrbench(absl::StrCat("score --task=glue/wnli --predictions=", out, "/predictions_dev.tsv"));
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  const double rescored = std::stod(scored.out.substr(scored.out.find("\"accuracy\":") + 11));
+  EXPECT_DOUBLE_EQ(rescored, accuracy);
+  EXPECT_NE(scored.out.find("\"count\":71"), std::string::npos) << scored.out;
+  // The saved model reloads with its classifier: fine-tuning it again needs no new head.
+  const std::string again = Fresh("wnli_again");
+  r = Lrbench(absl::StrCat("finetune --model=", out, " --task=glue/wnli --output=", again,
+                           " --epochs=1 --max_train_examples=32 --max_length=32"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("initialised: none"), std::string::npos) << r.err;
+}
+
+TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
+  const std::string out = Fresh("ft_bad");
+  std::filesystem::create_directories(out);
+  std::ofstream(out + "/model.safetensors") << "keep me";
+  struct Case {
+    std::string args, message;
+  };
+  const std::string bert = " --model=third_party/embedded/models/bert-mini-mlm";
+  const std::string t5 = " --model=third_party/embedded/models/t5-mini-samsum";
+  for (const Case& c : std::vector<Case>{
+           {"finetune" + bert + " --task=glue/sst5 --output=" + out, "unknown task 'glue/sst5'"},
+           {"finetune" + bert + " --task=glue/sst2 --output=" + out, "already holds a model; pass --overwrite"},
+           {"finetune" + t5 + " --task=glue/sst2 --overwrite --output=" + out, "is a T5 model"},
+           {"finetune" + bert + " --task=samsum --overwrite --output=" + out, "sequence-to-sequence task"},
+           {"finetune" + bert + " --task=glue/mnli --overwrite --data_dir=/nonexistent --output=" + out,
+            "/nonexistent does not exist"},
+           {"finetune" + bert + " --task=glue/sst2 --overwrite --epochs=x --output=" + out, "--epochs=x is not a number"},
+           {"finetune --model=/nonexistent --task=glue/sst2 --overwrite --output=" + out, "/nonexistent"},
+       }) {
+    ToolRun r = Lrbench(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(Slurp(out + "/model.safetensors"), "keep me");
 }
 
 // `lrbench score` on the embedded SST-2 dev split (872 rows, "sentence<TAB>label", ids 0..871).

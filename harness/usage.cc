@@ -28,14 +28,19 @@ Commands:
       (I64 [batch, seq]) and writes logits, last_hidden_state (encoders) or encoder_last_hidden_state
       (T5), and greedy_generate ([batch, 1 + N], decoder start token first) when asked, or
       beam_generate with --num_beams=K > 1 (scores: sum of log-probs / length^length_penalty).
-  lrbench finetune --model=DIR --task=glue/sst2 --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]
-                   [--max_length=64] [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0]
-                   [--max_grad_norm=1] [--device=cpu|cuda] [--data_dir=DIR] [--vocab=FILE]
-                   [--max_train_examples=N] [--overwrite]
-      Fine-tunes with a classification head (initialised when the checkpoint has none), AdamW with
-      decoupled weight decay (none on biases and LayerNorm), linear decay, gradient clipping, seeded
-      length-bucketed batches; evaluates on dev each epoch with progress and ETA on stderr; saves the
-      model and finetune.json to DIR.
+  lrbench finetune --model=DIR --task=ID --output=DIR [--epochs=3] [--lr=2e-5] [--batch_size=32]
+                   [--max_length=128|512] [--max_target_length=128] [--source_prefix="summarize: "]
+                   [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0] [--max_grad_norm=1]
+                   [--train_split=NAME] [--eval_split=NAME] [--max_train_examples=N] [--max_eval_examples=N]
+                   [--generate=64] [--num_beams=1] [--device=cpu|cuda] [--data_dir=DIR] [--tokenizer=FILE]
+                   [--threads=N] [--overwrite]
+      Fine-tunes on the task's train split with the head it needs (a classifier with the task's
+      labels or a one-output regression head on BERT/DistilBERT, initialised when the checkpoint has
+      none; T5 sequence-to-sequence with teacher forcing), AdamW with decoupled weight decay (none on
+      biases and LayerNorm), linear decay, gradient clipping, seeded length-bucketed batches; dev loss
+      each epoch with progress and ETA on stderr; then scores the evaluation split with the task's
+      metrics (T5: generated text, greedy or beam). Saves model, tokenizer, predictions_<split> (the
+      format `lrbench score` reads) and finetune.json to DIR.
   lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
       BERT WordPiece: each line {"text": ..., "text_pair": ...} becomes {"input_ids", "token_type_ids"}
       with [CLS]/[SEP], truncated to N (longest first for pairs).

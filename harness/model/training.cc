@@ -345,9 +345,13 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
         absl::StatusOr<Evaluation> ev = Evaluate(model, dev, recipe.batch_size * 2);
         if (!ev.ok()) return ev.status();
         if (progress) {
-          progress(absl::StrFormat("epoch %d/%d  dev loss %.4f  dev %s %.4f (%d examples)", epoch + 1, recipe.epochs,
-                                   ev->loss, *objective == Objective::kSeq2Seq ? "token accuracy" : "accuracy",
-                                   ev->accuracy, ev->count));
+          const std::string accuracy =
+              *objective == Objective::kRegression
+                  ? ""
+                  : absl::StrFormat("  dev %s %.4f", *objective == Objective::kSeq2Seq ? "token accuracy" : "accuracy",
+                                    ev->accuracy);
+          progress(absl::StrFormat("epoch %d/%d  dev loss %.4f%s (%d examples)", epoch + 1, recipe.epochs, ev->loss,
+                                   accuracy, ev->count));
         }
         report.epoch_dev.push_back(std::move(*ev));
       }
