@@ -24,6 +24,11 @@ int RunTokenize(int argc, char** argv);
 // lrbench score --task=ID --predictions=FILE [--split=NAME] [--data_dir=DIR]
 int RunScore(int argc, char** argv);
 
+// lrbench reproduce [--tables=all|t1,t2] [--profile=default|smoke|fast] [--model=DIR] [--out=DIR]
+//   [--data_dir=DIR] [--device=cpu] [--shard_index=I --shard_count=N] [--render_only] [--golden=DIR]
+//   [--tolerance=0.5] [--results_md=FILE]
+int RunReproduce(int argc, char** argv);
+
 // lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
 // Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 int RunDemo(int argc, char** argv);

@@ -1,17 +1,21 @@
-// lrbench: the command-line entry point. `lrbench --help` lists the subcommands and methods.
+// lrbench: the command-line entry point. `lrbench --help` lists the subcommands and methods. LibTorch runs
+// on every core unless $OMP_NUM_THREADS says otherwise (model.h ConfigureThreads).
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include "harness/commands.h"
+#include "harness/model/model.h"
 
 int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   try {
+    lrb::ConfigureThreads(0);
     if (command == "decompose") return lrb::RunDecompose(argc, argv);
     if (command == "demo") return lrb::RunDemo(argc, argv);
     if (command == "forward") return lrb::RunForward(argc, argv);
     if (command == "finetune") return lrb::RunFinetune(argc, argv);
+    if (command == "reproduce") return lrb::RunReproduce(argc, argv);
     if (command == "score") return lrb::RunScore(argc, argv);
     if (command == "tokenize") return lrb::RunTokenize(argc, argv);
     if (command == "--help" || command == "-h" || command == "help") {

@@ -1,9 +1,11 @@
 #include "harness/model/model.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -408,6 +410,24 @@ absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceLinears(const std::
   }
   if (out.empty()) return absl::NotFoundError(absl::StrFormat("no linear layer matches '%s'", pattern));
   return out;
+}
+
+int ConfigureThreads(int threads) {
+  if (threads <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    threads = env != nullptr ? std::atoi(env) : 0;
+  }
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  return at::get_num_threads();
+}
+
+RuntimeInfo GetRuntimeInfo(const std::string& device) {
+  RuntimeInfo info;
+  info.libtorch = TORCH_VERSION;
+  info.threads = at::get_num_threads();
+  info.cuda = device.rfind("cuda", 0) == 0 && torch::cuda::is_available();
+  return info;
 }
 
 int64_t Model::ParameterCount() const {

@@ -50,6 +50,18 @@ struct ForwardOptions {
   double length_penalty = 1.0;  // beam scores are sum(log p) / length^length_penalty
 };
 
+// What the LibTorch runtime runs on, for run records.
+struct RuntimeInfo {
+  std::string libtorch;  // version
+  int threads = 0;       // intra-op threads
+  bool cuda = false;     // `device` is a CUDA device and one is available
+};
+RuntimeInfo GetRuntimeInfo(const std::string& device);
+
+// Sets LibTorch's intra-op threads: `threads` when > 0, else $OMP_NUM_THREADS when set, else every core
+// (Debian's LibTorch starts with one thread). Returns the count in effect.
+int ConfigureThreads(int threads);
+
 class Model {
  public:
   // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,

@@ -1,0 +1,176 @@
+// `lrbench reproduce`: runs the grids of the paper tables (results/papers/*.json) for a profile, resumably,
+// and renders every table (markdown, LaTeX, CSV, SVG) from all records found, so shards merge by running
+// this again with --render_only. With --golden=DIR the rendered CSVs must match DIR/<table>.csv within
+// --tolerance (CI's smoke check).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "harness/commands.h"
+#include "harness/flags.h"
+#include "harness/io/file.h"
+#include "harness/io/runfiles.h"
+#include "harness/report/report.h"
+#include "harness/run/golden.h"
+#include "harness/run/runner.h"
+
+namespace lrb {
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "lrbench reproduce: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+std::string Workspace() {
+  const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  return ws != nullptr && *ws != '\0' ? ws : std::filesystem::current_path().string();
+}
+
+// --name=N, else the environment variable (Bazel's test sharding), else `fallback`.
+absl::StatusOr<int> IntFlag(Flags& flags, const std::string& name, const char* env, int fallback) {
+  std::optional<std::string> text = flags.Take(name);
+  if (!text && env != nullptr && std::getenv(env) != nullptr) text = std::getenv(env);
+  if (!text) return fallback;
+  int value = 0;
+  if (!absl::SimpleAtoi(*text, &value)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s=%s is not an integer", name, *text));
+  }
+  return value;
+}
+
+// What the table footer says about the measured rows: commit, machine, newest date, summed run time.
+RenderContext Context(const std::string& profile, const std::vector<RunRecord>& records) {
+  RenderContext c;
+  c.profile = profile;
+  double seconds = 0;
+  for (const RunRecord& r : records) {
+    if (r.profile != profile) continue;
+    if (r.provenance.date > c.date) {
+      c.date = r.provenance.date;
+      c.commit = r.provenance.git_sha.substr(0, 12) + (r.provenance.git_dirty ? "+dirty" : "");
+      c.machine = absl::StrCat(r.provenance.cpu, r.provenance.gpu.empty() ? "" : " + " + r.provenance.gpu, ", ",
+                               r.provenance.threads, " threads");
+    }
+    seconds += (r.base_cached ? 0 : r.base_finetune_seconds) + r.statistics_seconds + r.compression_seconds +
+               r.refinetune_seconds + r.evaluation_seconds;
+  }
+  c.duration = absl::StrFormat("%.0f s of runs", seconds);
+  return c;
+}
+
+}  // namespace
+
+int RunReproduce(int argc, char** argv) {
+  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
+  if (!parsed.ok()) return Fail(parsed.status());
+  Flags& flags = *parsed;
+  RunnerOptions options;
+  options.workspace = Workspace();
+  options.profile = flags.Take("profile").value_or("default");
+  options.device = flags.Take("device").value_or("cpu");
+  if (std::optional<std::string> m = flags.Take("model")) options.model_override = UserPath(*m);
+  if (std::optional<std::string> d = flags.Take("data_dir")) options.data_dir = UserPath(*d);
+  std::optional<std::string> out = flags.Take("out");
+  options.out_dir = out ? UserPath(*out) : options.workspace + "/results/out/" + options.profile;
+  const std::string tables_flag = flags.Take("tables").value_or("all");
+  std::optional<std::string> specs_flag = flags.Take("specs"), golden = flags.Take("golden"),
+                             results_md = flags.Take("results_md");
+  absl::StatusOr<int> shard_index = IntFlag(flags, "shard_index", "TEST_SHARD_INDEX", 0);
+  absl::StatusOr<int> shard_count = IntFlag(flags, "shard_count", "TEST_TOTAL_SHARDS", 1);
+  if (!shard_index.ok()) return Fail(shard_index.status());
+  if (!shard_count.ok()) return Fail(shard_count.status());
+  options.shard_index = *shard_index;
+  options.shard_count = *shard_count;
+  double tolerance = 0.5;
+  if (std::optional<std::string> t = flags.Take("tolerance"); t && !absl::SimpleAtod(*t, &tolerance)) {
+    return Fail(absl::InvalidArgumentError("--tolerance=" + *t + " is not a number"));
+  }
+  absl::StatusOr<bool> render_only = flags.TakeBool("render_only");
+  if (!render_only.ok()) return Fail(render_only.status());
+  if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
+  if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE"); status_file != nullptr) {
+    (void)WriteFileAtomically(status_file, "", /*overwrite=*/true);  // tells Bazel this test shards
+  }
+
+  std::string specs_dir = specs_flag ? UserPath(*specs_flag) : FindRunfile("results/papers");
+  if (specs_dir.empty()) specs_dir = options.workspace + "/results/papers";
+  absl::StatusOr<std::vector<TableSpec>> all = ReadTableSpecs(specs_dir);
+  if (!all.ok()) return Fail(all.status());
+  std::vector<TableSpec> tables;
+  if (tables_flag == "all") {
+    tables = *all;
+  } else {
+    for (absl::string_view id : absl::StrSplit(tables_flag, ',')) {
+      auto it = std::find_if(all->begin(), all->end(), [&](const TableSpec& t) { return t.id == id; });
+      if (it == all->end()) {
+        return Fail(absl::NotFoundError(absl::StrFormat("no table '%s' in %s", std::string(id), specs_dir)));
+      }
+      tables.push_back(*it);
+    }
+  }
+  for (const TableSpec& t : tables) {
+    if (options.profile != "default" && t.status == "measured" && !t.profiles.count(options.profile)) {
+      return Fail(absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", t.path, options.profile)));
+    }
+  }
+
+  if (!*render_only) {
+    options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    std::fprintf(stderr, "lrbench reproduce: %zu table(s), profile %s, shard %d/%d, out %s\n", tables.size(),
+                 options.profile.c_str(), options.shard_index, options.shard_count, options.out_dir.c_str());
+    absl::StatusOr<RunnerSummary> summary = RunTables(tables, options);
+    if (!summary.ok()) return Fail(summary.status());
+    std::fprintf(stderr, "lrbench reproduce: %d run(s): %d done earlier, %d ran (%d failed, %d without data) in %.0f s\n",
+                 summary->total, summary->done, summary->ran, summary->failed, summary->no_data, summary->seconds);
+  }
+
+  // Render every table from every record under OUT (all shards), and check against the golden tables.
+  std::string all_markdown;
+  std::vector<std::string> mismatches;
+  const std::string tables_dir = options.out_dir + "/tables";
+  std::filesystem::create_directories(tables_dir);
+  for (const TableSpec& t : tables) {
+    absl::StatusOr<std::vector<RunRecord>> records = ReadRecords(options.out_dir + "/runs", t.id);
+    if (!records.ok()) return Fail(records.status());
+    const RenderedTable rendered = RenderTable(t, *records, Context(options.profile, *records));
+    for (auto [ext, text] : {std::make_pair(".md", &rendered.markdown), std::make_pair(".tex", &rendered.latex),
+                             std::make_pair(".csv", &rendered.csv), std::make_pair(".svg", &rendered.svg)}) {
+      if (absl::Status s = WriteFileAtomically(tables_dir + "/" + t.id + ext, *text, /*overwrite=*/true); !s.ok()) {
+        return Fail(s);
+      }
+    }
+    absl::StrAppend(&all_markdown, rendered.markdown, "\n");
+    if (golden) {
+      const std::string path = UserPath(*golden) + "/" + t.id + ".csv";
+      absl::StatusOr<std::string> want = ReadFile(path);
+      if (!want.ok()) return Fail(want.status());
+      std::vector<std::string> timing;  // latencies differ between machines and runs: not compared
+      for (const ColumnSpec& c : t.columns) {
+        if (c.metric == "forward_ms" || c.metric == "speedup") timing.push_back(c.name);
+      }
+      for (const std::string& d : CompareCsv(rendered.csv, *want, tolerance, timing)) {
+        mismatches.push_back(t.id + ": " + d);
+      }
+    }
+  }
+  const std::string md_path = results_md ? UserPath(*results_md) : options.out_dir + "/results.md";
+  if (absl::Status s = WriteFileAtomically(md_path, all_markdown, /*overwrite=*/true); !s.ok()) return Fail(s);
+  std::printf("tables: %s (markdown, LaTeX, CSV, SVG); all tables: %s\n", tables_dir.c_str(), md_path.c_str());
+  if (!mismatches.empty()) {
+    for (const std::string& m : mismatches) std::fprintf(stderr, "golden mismatch: %s\n", m.c_str());
+    std::fprintf(stderr, "lrbench reproduce: %zu cell(s) differ from %s (tolerance %g)\n", mismatches.size(),
+                 golden->c_str(), tolerance);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace lrb

@@ -1,0 +1,29 @@
+// Provenance of a run: where the code, data and checkpoint came from, and what ran them.
+#ifndef LRB_HARNESS_RUN_PROVENANCE_H_
+#define LRB_HARNESS_RUN_PROVENANCE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "harness/run/record.h"
+
+namespace lrb {
+
+// Version of the run semantics: part of every cache key, bumped when a change alters what a run
+// computes (so cached models and records made before it are not reused).
+inline constexpr char kRunnerVersion[] = "lrbench-run-1";
+
+// Git SHA and dirty flag of `workspace` ("unknown" when it is not a git checkout), UTC date, host, CPU model,
+// GPU name (nvidia-smi, when `device` is CUDA), LibTorch version and threads, compiler and Abseil versions.
+Provenance CollectProvenance(const std::string& workspace, const std::string& device);
+
+// SHA-256 of a file, remembered per (path, size, mtime) for the life of the process.
+absl::StatusOr<FileHash> HashFile(const std::string& path);
+
+// A checkpoint directory's identity: the hash of its config.json and weight files (model.safetensors, or
+// the sharded index and every shard).
+absl::StatusOr<FileHash> HashCheckpoint(const std::string& dir);
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_RUN_PROVENANCE_H_

@@ -1,0 +1,65 @@
+// RunRecord: what one run measured and everything needed to trust and redo it (JSON, one file per run,
+// written atomically under OUT/runs/<table>/<run_id>.json).
+#ifndef LRB_HARNESS_RUN_RECORD_H_
+#define LRB_HARNESS_RUN_RECORD_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace lrb {
+
+struct FileHash {
+  std::string path;
+  std::string sha256;
+  int64_t bytes = 0;
+};
+
+struct Provenance {
+  std::string git_sha;     // of the workspace the tool ran from ("unknown" outside a git checkout)
+  bool git_dirty = false;  // uncommitted changes at run time
+  std::string date;        // UTC, ISO 8601
+  std::string host, cpu, gpu;
+  int threads = 0;                          // intra-op threads of the run
+  std::map<std::string, std::string> versions;  // lrbench, libtorch, compiler, abseil, ...
+  std::map<std::string, FileHash> files;        // "checkpoint", "train", "eval", "tokenizer"
+};
+
+struct RunRecord {
+  int schema = 1;
+  std::string run_id;      // content hash of the run's inputs (spec, checkpoint, data, code version)
+  std::string table, row, task, profile;
+  std::string status;      // "ok", "failed", "no_data"
+  std::string error;       // failed / no_data: the one-line reason
+  std::string spec_json;   // RunSpecJson of the run
+  std::string eval_split;
+  std::map<std::string, double> metrics;  // the task's metrics, fractions
+  int64_t eval_count = 0;
+  int64_t train_count = 0;
+  int64_t params_before = 0, params_after = 0;                // whole model, counted from stored tensors
+  int64_t linear_params_before = 0, linear_params_after = 0;  // the compressed linears only
+  int64_t compressed_linears = 0;
+  double mean_rel_error = 0;  // mean over compressed linears of ||W - W_hat||_F / ||W||_F
+  double base_finetune_seconds = 0;  // of the cached base model (0 when none)
+  bool base_cached = false;          // the base model came from the cache
+  double statistics_seconds = 0, compression_seconds = 0, refinetune_seconds = 0, evaluation_seconds = 0;
+  std::optional<double> forward_ms;  // "speed" rows: median latency of one batch
+  int64_t forward_batch = 0, forward_seq = 0;
+  std::string backend;               // how the linears executed ("libtorch-cpu", "libtorch-cuda")
+  Provenance provenance;
+};
+
+std::string RecordToJson(const RunRecord& record);
+absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::string& path);
+
+// Every record under DIR/<table>/*.json (all tables when `table` is empty); unreadable files are errors
+// naming them.
+absl::StatusOr<std::vector<RunRecord>> ReadRecords(const std::string& dir, const std::string& table);
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_RUN_RECORD_H_

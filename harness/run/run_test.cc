@@ -1,0 +1,228 @@
+// Specs (parsing, validation, expansion), golden comparison, and the runner end to end on the embedded
+// bert-mini with a few RTE examples: records, resumption, sharding, failed and no-data runs.
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "harness/io/file.h"
+#include "harness/run/golden.h"
+#include "harness/run/record.h"
+#include "harness/run/runner.h"
+#include "harness/run/spec.h"
+#include "methods/registry.h"
+#include "tasks/task.h"
+
+namespace lrb {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Runfiles() { return std::string(std::getenv("TEST_SRCDIR")) + "/lrbench"; }
+
+const char kSpec[] = R"({
+  "id": "tz", "title": "runner test", "source": "test", "setting": "test",
+  "columns": [{"name": "RTE", "task": "glue/rte", "metric": "accuracy"},
+              {"name": "MNLI-m", "task": "glue/mnli", "metric": "accuracy"},
+              {"name": "MNLI-mm", "task": "glue/mnli", "metric": "accuracy", "split": "dev_mismatched"},
+              {"name": "CoNLL"}],
+  "published": [{"label": "BERT-base", "params": "110M", "values": {"RTE": 66.4}, "source": "x", "baseline": true}],
+  "grid": {
+    "model": "third_party/embedded/models/bert-mini-mlm",
+    "finetune_base": {"epochs": 1, "lr": 1e-4, "batch_size": 16, "max_length": 32, "seed": 42},
+    "linears": ["bert.encoder.layer.*.attention.self.query", "bert.encoder.layer.*.output.dense"],
+    "statistics_examples": 16, "max_train_examples": 48, "max_eval_examples": 24,
+    "rows": [
+      {"label": "uncompressed"},
+      {"label": "FWSVD", "method": "fwsvd", "budget": {"param_ratio": 0.25}},
+      {"label": "broken", "method": "svd", "budget": {"rank": 100000}}
+    ]
+  },
+  "profiles": {"rte": {"tasks": ["glue/rte"], "rows": ["uncompressed", "FWSVD"]}}
+})";
+
+TEST(TableSpec, ParsesAndExpands) {
+  absl::StatusOr<TableSpec> spec = ParseTableSpec(kSpec, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->columns[2].split, "dev_mismatched");
+  EXPECT_TRUE(spec->published[0].baseline);
+  EXPECT_TRUE(spec->grid->rows[0].baseline);
+  EXPECT_FALSE(spec->grid->rows[1].baseline);
+  // 3 rows x (RTE, MNLI matched, MNLI mismatched); the published-only column runs nothing.
+  absl::StatusOr<std::vector<RunSpec>> runs = ExpandRuns(*spec, "default", "");
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 9u);
+  EXPECT_EQ((*runs)[2].eval_split, "dev_mismatched");
+  runs = ExpandRuns(*spec, "rte", "/models/x");
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[1].model, "/models/x");
+  EXPECT_EQ((*runs)[1].model_label, "x");
+  EXPECT_EQ(ExpandRuns(*spec, "nope", "").status().code(), absl::StatusCode::kNotFound);
+  // The run's JSON (its content hash) changes with what it computes.
+  EXPECT_NE(RunSpecJson((*runs)[0]), RunSpecJson((*runs)[1]));
+}
+
+TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
+  struct Case {
+    std::string text, message;
+  };
+  const std::string head = R"("id": "e", "title": "t", "columns": [{"name": "A", "task": "glue/rte", "metric": "accuracy"}])";
+  for (const Case& c : std::vector<Case>{
+           {"{" + head + R"(, "colour": 1})", "e.json: spec: unknown key 'colour'"},
+           {"{" + head + R"(, "status": "measured"})", "a measured table needs a \"grid\""},
+           {"{" + head + R"(, "published": [{"label": "x", "source": "s", "values": {"B": 1}}]})", "no column named 'B'"},
+           {"{" + head + R"(, "published": [{"label": "x", "values": {"A": 1}}]})", "needs a label and a source"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "svd"}]}})",
+            "grid.rows[0]: a row with a method needs a budget"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "svd", "budget": {"rank": 2, "bits": 4}}]}})",
+            "grid.rows[0].budget: give exactly one of rank, param_ratio, bits"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r"}, {"label": "r"}]}})", "duplicate label 'r'"},
+           {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"epochs": 0}, "rows": [{"label": "r"}]}})",
+            "grid.finetune_base: needs epochs >= 1"},
+           {"[1, 2]", "e.json: spec: expected an object"},
+           {"{", "e.json: not valid JSON"},
+       }) {
+    absl::StatusOr<TableSpec> spec = ParseTableSpec(c.text, "e.json");
+    ASSERT_FALSE(spec.ok()) << c.text;
+    EXPECT_THAT(spec.status().message(), HasSubstr(c.message)) << c.text;
+  }
+}
+
+// Every committed paper table parses, names tasks, metrics and methods the suite has, and has a smoke profile.
+TEST(TableSpec, PaperTablesAreConsistent) {
+  absl::StatusOr<std::vector<TableSpec>> specs = ReadTableSpecs(Runfiles() + "/results/papers");
+  ASSERT_TRUE(specs.ok()) << specs.status();
+  ASSERT_EQ(specs->size(), 9u);
+  for (const TableSpec& t : *specs) {
+    for (const ColumnSpec& c : t.columns) {
+      if (c.task.empty()) continue;
+      absl::StatusOr<const TaskInfo*> task = FindTask(c.task);
+      ASSERT_TRUE(task.ok()) << t.id << " " << c.name;
+      const bool metric = std::count((*task)->metrics.begin(), (*task)->metrics.end(), c.metric) > 0 ||
+                          c.metric == "forward_ms" || c.metric == "speedup";
+      EXPECT_TRUE(metric) << t.id << " " << c.name << ": " << c.metric;
+      if (!c.split.empty()) {
+        EXPECT_TRUE((*task)->Split(c.split).ok()) << t.id << " " << c.name;
+      }
+    }
+    for (const PublishedRow& p : t.published) EXPECT_FALSE(p.source.empty()) << t.id << " " << p.label;
+    if (t.status != "measured") continue;
+    EXPECT_TRUE(t.profiles.count("smoke")) << t.id;
+    for (const RowSpec& row : t.grid->rows) {
+      if (!row.method.empty()) {
+        EXPECT_TRUE(FindMethod(row.method).ok()) << t.id << " " << row.label;
+      }
+    }
+    for (const auto& [name, profile] : t.profiles) {
+      EXPECT_TRUE(ExpandRuns(t, name, "").ok()) << t.id << " " << name;
+    }
+  }
+}
+
+TEST(CompareCsv, ToleranceMissingRowsTextAndIgnoredColumns) {
+  const std::string golden = "group,row,A,ms\nmeasured,x,50.00,3.1\nmeasured,y,n/a,2\n";
+  EXPECT_TRUE(CompareCsv("group,row,A,ms\nmeasured,x,50.40,9.9\nmeasured,y,n/a,7\n", golden, 0.5, {"ms"}).empty());
+  std::vector<std::string> d = CompareCsv("group,row,A,ms\nmeasured,x,51.00,3.1\n", golden, 0.5, {"ms"});
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_THAT(d[0], HasSubstr("row 'measured / x', column 'A': 51.00 vs golden 50.00"));
+  EXPECT_THAT(d[1], HasSubstr("row 'measured / y' is missing"));
+  EXPECT_THAT(CompareCsv("group,row,A,ms\nmeasured,x,failed,3.1\nmeasured,y,n/a,2\n", golden, 0.5)[0],
+              HasSubstr("'failed' vs golden '50.00'"));
+  EXPECT_FALSE(CompareCsv("group,row,B,ms\n", golden, 0.5).empty());
+  EXPECT_TRUE(CompareCsv("a,\"b,c\"\n1,\"x\"\"y\"\n", "a,\"b,c\"\n1,\"x\"\"y\"\n", 0).empty());
+}
+
+TEST(RunRecord, JsonRoundTrip) {
+  RunRecord r;
+  r.run_id = "abc";
+  r.table = "t1";
+  r.row = "SVD";
+  r.task = "glue/rte";
+  r.status = "ok";
+  r.spec_json = R"({"a":1})";
+  r.metrics = {{"accuracy", 0.625}};
+  r.params_before = 10;
+  r.params_after = 7;
+  r.forward_ms = 12.5;
+  r.provenance.files["train"] = {"/x/train.tsv", "ff", 3};
+  absl::StatusOr<RunRecord> back = RecordFromJson(RecordToJson(r), "r.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(RecordToJson(*back), RecordToJson(r));
+  EXPECT_THAT(RecordFromJson(R"({"schema": 2})", "r.json").status().message(), HasSubstr("r.json: schema 2"));
+  EXPECT_THAT(RecordFromJson(R"({"schema": 1})", "r.json").status().message(), HasSubstr("r.json: malformed"));
+}
+
+TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
+  TableSpec spec = *ParseTableSpec(kSpec, "tz.json");
+  const std::string out = std::string(std::getenv("TEST_TMPDIR")) + "/runner";
+  std::filesystem::remove_all(out);
+  RunnerOptions options;
+  options.out_dir = out;
+  options.workspace = Runfiles();
+  std::vector<std::string> lines;
+  options.progress = [&lines](const std::string& line) { lines.push_back(line); };
+
+  // Two shards cover the 9 runs between them.
+  options.shard_count = 2;
+  options.shard_index = 1;
+  absl::StatusOr<RunnerSummary> first = RunTables({spec}, options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->total, 4);
+  options.shard_index = 0;
+  absl::StatusOr<RunnerSummary> second = RunTables({spec}, options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->total, 5);
+  EXPECT_EQ(first->no_data + second->no_data, 6);  // every MNLI run: no MNLI data ships with the suite
+  EXPECT_EQ(first->failed + second->failed, 1);    // rank 100000 does not fit a 256x256 weight
+
+  absl::StatusOr<std::vector<RunRecord>> records = ReadRecords(out + "/runs", "tz");
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 9u);
+  std::set<std::string> ids;
+  int fine_tuned = 0;  // the base model is fine-tuned once, by whichever RTE run came first; the rest load it
+  for (const RunRecord& r : *records) {
+    ids.insert(r.run_id);
+    if (r.task == "glue/rte" && r.status == "ok" && !r.base_cached) ++fine_tuned;
+    if (r.task == "glue/mnli") {
+      EXPECT_EQ(r.status, "no_data") << r.row;
+      EXPECT_THAT(r.error, HasSubstr("no data for glue/mnli"));
+      EXPECT_FALSE(r.eval_split.empty());
+    } else if (r.row == "broken") {
+      EXPECT_EQ(r.status, "failed");
+      EXPECT_THAT(r.error, HasSubstr("bert.encoder.layer.0.attention.self.query"));
+    } else {
+      EXPECT_EQ(r.status, "ok") << r.row << ": " << r.error;
+      EXPECT_EQ(r.eval_count, 24);
+      EXPECT_EQ(r.train_count, 48);
+      EXPECT_GE(r.metrics.at("accuracy"), 0.0);
+      EXPECT_EQ(r.provenance.files.at("train").sha256.size(), 64u);
+      EXPECT_EQ(r.provenance.files.at("checkpoint").sha256.size(), 64u);
+      EXPECT_FALSE(r.provenance.date.empty());
+      if (r.row == "FWSVD") {
+        EXPECT_EQ(r.compressed_linears, 8);  // 4 query + 4 output.dense linears
+        EXPECT_LE(r.linear_params_after, r.linear_params_before / 4);
+        EXPECT_EQ(r.params_before - r.params_after, r.linear_params_before - r.linear_params_after);
+        EXPECT_GT(r.statistics_seconds, 0);
+      }
+    }
+  }
+  EXPECT_EQ(ids.size(), 9u);
+  EXPECT_EQ(fine_tuned, 1);
+
+  // A second pass finds every finished record and runs only what failed.
+  options.shard_count = 1;
+  options.shard_index = 0;
+  absl::StatusOr<RunnerSummary> again = RunTables({spec}, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->done, 2);
+  EXPECT_EQ(again->ran, 7);
+  EXPECT_EQ(ReadRecords(out + "/runs", "tz")->size(), 9u);  // re-runs replace their records
+  options.shard_index = 2;
+  EXPECT_FALSE(RunTables({spec}, options).ok());
+}
+
+}  // namespace
+}  // namespace lrb

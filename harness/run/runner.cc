@@ -1,0 +1,418 @@
+#include "harness/run/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "harness/io/file.h"
+#include "harness/io/sha256.h"
+#include "harness/model/model.h"
+#include "harness/model/training.h"
+#include "harness/run/provenance.h"
+#include "harness/run/task_model.h"
+#include "methods/registry.h"
+
+namespace lrb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+double Since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
+}
+
+std::string Hash16(const std::string& text) { return Sha256Hex(text).substr(0, 16); }
+
+FinetuneRecipe ToRecipe(const RecipeSpec& r) {
+  FinetuneRecipe recipe;
+  recipe.epochs = r.epochs;
+  recipe.learning_rate = r.lr;
+  recipe.batch_size = r.batch_size;
+  recipe.weight_decay = r.weight_decay;
+  recipe.warmup_ratio = r.warmup_ratio;
+  recipe.max_grad_norm = r.max_grad_norm;
+  recipe.seed = r.seed;
+  recipe.log_every = 100;
+  return recipe;
+}
+
+// The recipe that fixes the run's tokenization lengths: the base fine-tuning's, else the re-fine-tuning's.
+const RecipeSpec* LengthRecipe(const RunSpec& run) {
+  if (run.finetune_base) return &*run.finetune_base;
+  if (run.refinetune) return &*run.refinetune;
+  return nullptr;
+}
+
+class Runner {
+ public:
+  explicit Runner(const RunnerOptions& options)
+      : options_(options), provenance_(CollectProvenance(options.workspace, options.device)) {}
+
+  void Progress(const std::string& line) const {
+    if (options_.progress) options_.progress(line);
+  }
+
+  std::string ModelDir(const RunSpec& run) const {
+    if (run.model.empty() || run.model[0] == '/') return run.model;
+    return options_.workspace + "/" + run.model;
+  }
+
+  // The task data of a run, read and tokenized once per distinct set of inputs.
+  absl::StatusOr<TaskData*> Data(const RunSpec& run, const TaskInfo& task, ModelFamily family,
+                                 const std::string& model_dir) {
+    TaskDataOptions o;
+    o.data_dir = options_.data_dir;
+    o.train_split = run.train_split;
+    o.eval_split = run.eval_split;
+    o.max_train_examples = run.max_train_examples;
+    o.max_eval_examples = run.max_eval_examples;
+    const bool seq2seq = task.kind == TaskKind::kSequenceToSequence;
+    const RecipeSpec* lengths = LengthRecipe(run);
+    o.encode.max_length = lengths != nullptr ? lengths->max_length : (seq2seq ? 512 : 128);
+    o.encode.max_target_length = lengths != nullptr ? lengths->max_target_length : 128;
+    o.encode.source_prefix = seq2seq ? run.source_prefix : "";
+    o.encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const std::string key = absl::StrCat(task.id, "|", model_dir, "|", o.train_split, "|", o.eval_split, "|",
+                                         o.max_train_examples, "|", o.max_eval_examples, "|", o.encode.max_length,
+                                         "|", o.encode.max_target_length, "|", o.encode.source_prefix);
+    auto it = data_.find(key);
+    if (it != data_.end()) return it->second.get();
+    absl::StatusOr<TaskData> data = LoadTaskData(task, family, model_dir, o);
+    if (!data.ok()) return data.status();
+    data_.clear();  // keep one task's data in memory at a time
+    auto owned = std::make_unique<TaskData>(std::move(*data));
+    TaskData* raw = owned.get();
+    data_[key] = std::move(owned);
+    return raw;
+  }
+
+  // Fills record.provenance.files and returns (base key, run id).
+  absl::StatusOr<std::pair<std::string, std::string>> Keys(const RunSpec& run, const std::string& model_dir,
+                                                           const TaskData& data, RunRecord* record) {
+    absl::StatusOr<FileHash> checkpoint = HashCheckpoint(model_dir);
+    if (!checkpoint.ok()) return checkpoint.status();
+    record->provenance.files["checkpoint"] = *checkpoint;
+    for (auto [name, path] : {std::make_pair("train", data.train_path), std::make_pair("eval", data.eval_path),
+                              std::make_pair("tokenizer", data.tokenizer_path)}) {
+      if (path.empty()) continue;
+      absl::StatusOr<FileHash> h = HashFile(path);
+      if (!h.ok()) return h.status();
+      record->provenance.files[name] = *h;
+    }
+    const auto& files = record->provenance.files;
+    auto sha = [&](const char* name) { return files.count(name) ? files.at(name).sha256 : std::string(); };
+    Json base = {{"version", kRunnerVersion},  {"checkpoint", checkpoint->sha256}, {"task", run.task},
+                 {"train_split", data.train_split}, {"train", sha("train")}, {"tokenizer", sha("tokenizer")},
+                 {"max_train_examples", run.max_train_examples}};
+    base["recipe"] = run.finetune_base ? Json::parse(RecipeJson(*run.finetune_base)) : Json(nullptr);
+    Json id = {{"version", kRunnerVersion}, {"base", base}, {"eval", sha("eval")},
+               {"spec", Json::parse(RunSpecJson(run))}, {"device", options_.device}};
+    return std::make_pair(Hash16(base.dump()), Hash16(id.dump()));
+  }
+
+  // The base model: the checkpoint fine-tuned on the task (cached under OUT/cache/base/KEY), or the
+  // checkpoint itself when the spec fine-tunes nothing.
+  absl::StatusOr<std::unique_ptr<Model>> BaseModel(const RunSpec& run, const TaskInfo& task,
+                                                   const std::string& model_dir, const TaskData& data,
+                                                   const std::string& base_key, RunRecord* record) {
+    const uint64_t seed = run.finetune_base ? run.finetune_base->seed : 42;
+    const LoadOptions load = TaskLoadOptions(task, options_.device, seed);
+    if (!run.finetune_base) return Model::Load(model_dir, load);
+    const std::string dir = options_.out_dir + "/cache/base/" + base_key;
+    if (std::filesystem::exists(dir + "/DONE")) {
+      record->base_cached = true;
+      absl::StatusOr<std::string> done = ReadFile(dir + "/DONE");
+      if (done.ok()) record->base_finetune_seconds = std::atof(done->c_str());
+      return Model::Load(dir, load);
+    }
+    absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(model_dir, load);
+    if (!model.ok()) return model.status();
+    if (data.train.empty()) return absl::InvalidArgumentError("no train examples to fine-tune the base model on");
+    Progress(absl::StrFormat("    fine-tuning the base model on %s (%d examples, cached as %s)", task.id,
+                             data.train.size(), base_key));
+    const auto start = Clock::now();
+    absl::StatusOr<FinetuneReport> report = Finetune(**model, data.train, {}, ToRecipe(*run.finetune_base),
+                                                     [this](const std::string& line) { Progress("      " + line); });
+    if (!report.ok()) return report.status();
+    record->base_finetune_seconds = Since(start);
+    // Written to a temporary directory and renamed, so a killed run never leaves a half-saved model.
+    const std::string tmp = absl::StrCat(dir, ".tmp-", getpid());
+    std::filesystem::remove_all(tmp);
+    std::filesystem::create_directories(tmp);
+    if (absl::Status s = (*model)->Save(tmp, false); !s.ok()) return s;
+    if (absl::Status s = WriteFileAtomically(tmp + "/DONE", absl::StrCat(record->base_finetune_seconds), false);
+        !s.ok()) {
+      return s;
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, dir, ec);
+    if (ec) std::filesystem::remove_all(tmp);  // another shard finished it first
+    return model;
+  }
+
+  absl::Status Compress(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
+    absl::StatusOr<const Method*> method = FindMethod(run.method);
+    if (!method.ok()) return method.status();
+    const std::vector<Statistic> needs = (*method)->Needs();
+    auto needs_stat = [&](Statistic s) { return std::find(needs.begin(), needs.end(), s) != needs.end(); };
+    std::map<std::string, LayerStatistics> stats;
+    if (!needs.empty()) {
+      const auto start = Clock::now();
+      const size_t n = std::min<size_t>(data.train.size(), static_cast<size_t>(std::max<int64_t>(1, run.statistics_examples)));
+      if (n == 0) return absl::InvalidArgumentError("no train examples for the statistics the method needs");
+      const std::vector<Example> sample(data.train.begin(), data.train.begin() + n);
+      for (const std::string& pattern : run.linears) {
+        StatisticsOptions so;
+        so.pattern = pattern;
+        so.fisher = needs_stat(Statistic::kFisher);
+        so.input_second_moment = needs_stat(Statistic::kInputSecondMoment);
+        absl::StatusOr<std::map<std::string, LayerStatistics>> s = CollectStatistics(model, sample, so);
+        if (!s.ok()) return s.status();
+        stats.insert(s->begin(), s->end());
+      }
+      record->statistics_seconds = Since(start);
+    }
+    MethodOptions method_options;
+    for (const auto& [k, v] : run.options) method_options.Set(k, v);
+    const Budget budget = *run.budget;
+    const LinearCompressor compress = [&](const std::string& name, const Matrix& weight) -> absl::StatusOr<Factorization> {
+      LayerInputs in;
+      in.weight = &weight;
+      auto it = stats.find(name);
+      if (it != stats.end()) {
+        if (needs_stat(Statistic::kFisher)) in.fisher = &it->second.fisher;
+        if (needs_stat(Statistic::kInputSecondMoment)) in.input_second_moment = &it->second.input_second_moment;
+      }
+      absl::StatusOr<Compressed> c = (*method)->Compress(in, budget, method_options);
+      if (!c.ok()) return absl::Status(c.status().code(), name + ": " + std::string(c.status().message()));
+      return std::move(c->factorization);
+    };
+    const auto start = Clock::now();
+    double error_sum = 0;
+    for (const std::string& pattern : run.linears) {
+      absl::StatusOr<std::vector<LinearReplacement>> replaced =
+          model.ReplaceLinears(pattern, compress, /*trainable=*/run.refinetune.has_value());
+      if (!replaced.ok()) return replaced.status();
+      for (const LinearReplacement& r : *replaced) {
+        record->linear_params_before += r.params_before;
+        record->linear_params_after += r.params_after;
+        error_sum += r.rel_error;
+        ++record->compressed_linears;
+      }
+    }
+    record->compression_seconds = Since(start);
+    record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;
+    if (run.refinetune) {
+      Progress("    re-fine-tuning the compressed model");
+      const auto refine_start = Clock::now();
+      absl::StatusOr<FinetuneReport> report = Finetune(model, data.train, {}, ToRecipe(*run.refinetune),
+                                                       [this](const std::string& line) { Progress("      " + line); });
+      if (!report.ok()) return report.status();
+      record->refinetune_seconds = Since(refine_start);
+    }
+    return absl::OkStatus();
+  }
+
+  // Median latency of Forward on a batch of 8 evaluation examples padded to 128 tokens.
+  absl::Status Latency(Model& model, const TaskData& data, RunRecord* record) {
+    const int64_t batch = 8, seq = 128;
+    if (data.eval.empty()) return absl::OkStatus();
+    std::vector<int64_t> ids(batch * seq, 0), mask(batch * seq, 0), types(batch * seq, 0);
+    for (int64_t b = 0; b < batch; ++b) {
+      const Example& e = data.eval[b % data.eval.size()];
+      for (int64_t t = 0; t < seq && t < static_cast<int64_t>(e.input_ids.size()); ++t) {
+        ids[b * seq + t] = e.input_ids[t];
+        mask[b * seq + t] = 1;
+        types[b * seq + t] = t < static_cast<int64_t>(e.token_type_ids.size()) ? e.token_type_ids[t] : 0;
+      }
+    }
+    SafetensorsFile inputs;
+    (void)inputs.Add("input_ids", *HostTensorFromInt64({batch, seq}, ids));
+    (void)inputs.Add("attention_mask", *HostTensorFromInt64({batch, seq}, mask));
+    (void)inputs.Add("token_type_ids", *HostTensorFromInt64({batch, seq}, types));
+    std::vector<double> ms;
+    for (int rep = 0; rep < 6; ++rep) {
+      const auto start = Clock::now();
+      absl::StatusOr<SafetensorsFile> out = model.Forward(inputs);
+      if (!out.ok()) return out.status();
+      if (rep > 0) ms.push_back(Since(start) * 1e3);  // the first call warms up
+    }
+    std::sort(ms.begin(), ms.end());
+    record->forward_ms = ms[ms.size() / 2];
+    record->forward_batch = batch;
+    record->forward_seq = seq;
+    return absl::OkStatus();
+  }
+
+  absl::Status Execute(const RunSpec& run, const TaskInfo& task, const std::string& model_dir, TaskData& data,
+                       const std::string& base_key, RunRecord* record) {
+    absl::StatusOr<std::unique_ptr<Model>> model = BaseModel(run, task, model_dir, data, base_key, record);
+    if (!model.ok()) return model.status();
+    record->params_before = (*model)->ParameterCount();
+    if (!run.method.empty()) {
+      if (absl::Status s = Compress(run, data, **model, record); !s.ok()) return s;
+    }
+    record->params_after = (*model)->ParameterCount();
+    TaskEvalOptions eval;
+    eval.batch_size = 64;
+    eval.generation.generate = task.kind == TaskKind::kSequenceToSequence ? run.max_new_tokens : 0;
+    eval.generation.num_beams = run.num_beams;
+    absl::StatusOr<TaskEvaluation> result = EvaluateOnTask(**model, data, eval);
+    if (!result.ok()) return result.status();
+    record->metrics = result->scores.metrics;
+    record->eval_count = result->scores.count;
+    record->evaluation_seconds = result->seconds;
+    if (run.speed) return Latency(**model, data, record);
+    return absl::OkStatus();
+  }
+
+  // Runs (or skips) one run; returns the record written.
+  RunRecord RunOne(const RunSpec& run) {
+    RunRecord record;
+    record.table = run.table;
+    record.row = run.row;
+    record.task = run.task;
+    record.profile = options_.profile;
+    record.spec_json = RunSpecJson(run);
+    record.provenance = provenance_;
+    record.backend = options_.device.rfind("cuda", 0) == 0 ? "libtorch-cuda" : "libtorch-cpu";
+    record.status = "ok";
+    auto fail = [&](const absl::Status& s) {
+      const bool missing = s.code() == absl::StatusCode::kNotFound && absl::StrContains(s.message(), "no data for");
+      record.status = missing ? "no_data" : "failed";
+      record.error = std::string(s.message());
+    };
+    const std::string model_dir = ModelDir(run);
+    absl::StatusOr<const TaskInfo*> task = FindTask(run.task);
+    record.eval_split = run.eval_split.empty() && task.ok() ? (*task)->eval_split : run.eval_split;
+    absl::StatusOr<ModelFamily> family = task.ok() ? CheckpointFamily(model_dir) : absl::StatusOr<ModelFamily>(task.status());
+    absl::StatusOr<TaskData*> data = family.ok() ? Data(run, **task, *family, model_dir) : family.status();
+    if (!data.ok()) {
+      fail(data.status());
+      record.run_id = Hash16(absl::StrCat(kRunnerVersion, record.spec_json, model_dir));
+      return record;
+    }
+    record.eval_split = (*data)->eval_split;
+    record.train_count = static_cast<int64_t>((*data)->train.size());
+    absl::StatusOr<std::pair<std::string, std::string>> keys = Keys(run, model_dir, **data, &record);
+    if (!keys.ok()) {
+      fail(keys.status());
+      record.run_id = Hash16(absl::StrCat(kRunnerVersion, record.spec_json, model_dir));
+      return record;
+    }
+    record.run_id = keys->second;
+    if (absl::Status s = Execute(run, **task, model_dir, **data, keys->first, &record); !s.ok()) fail(s);
+    return record;
+  }
+
+  std::string RecordPath(const std::string& table, const std::string& run_id) const {
+    return absl::StrCat(options_.out_dir, "/runs/", table, "/", run_id, ".json");
+  }
+
+  // A finished record of this run exists (same content hash): nothing to do.
+  bool Done(const RunSpec& run, std::string* run_id) {
+    const std::string model_dir = ModelDir(run);
+    absl::StatusOr<const TaskInfo*> task = FindTask(run.task);
+    if (!task.ok()) return false;
+    absl::StatusOr<ModelFamily> family = CheckpointFamily(model_dir);
+    if (!family.ok()) return false;
+    absl::StatusOr<TaskData*> data = Data(run, **task, *family, model_dir);
+    if (!data.ok()) return false;
+    RunRecord scratch;
+    absl::StatusOr<std::pair<std::string, std::string>> keys = Keys(run, model_dir, **data, &scratch);
+    if (!keys.ok()) return false;
+    *run_id = keys->second;
+    absl::StatusOr<std::string> text = ReadFile(RecordPath(run.table, *run_id));
+    if (!text.ok()) return false;
+    absl::StatusOr<RunRecord> existing = RecordFromJson(*text, RecordPath(run.table, *run_id));
+    return existing.ok() && existing->status == "ok";
+  }
+
+  absl::StatusOr<RunnerSummary> Run(const std::vector<TableSpec>& tables) {
+    std::vector<RunSpec> runs;
+    for (const TableSpec& table : tables) {
+      if (table.status != "measured") continue;
+      absl::StatusOr<std::vector<RunSpec>> expanded = ExpandRuns(table, options_.profile, options_.model_override);
+      if (!expanded.ok()) return expanded.status();
+      for (size_t i = 0; i < expanded->size(); ++i) {
+        const size_t global = runs.size();
+        if (static_cast<int>(global % options_.shard_count) == options_.shard_index) runs.push_back((*expanded)[i]);
+        else runs.emplace_back();  // placeholder keeps the global numbering; skipped below
+      }
+    }
+    RunnerSummary summary;
+    std::vector<const RunSpec*> mine;
+    for (const RunSpec& r : runs) {
+      if (!r.table.empty()) mine.push_back(&r);
+    }
+    summary.total = static_cast<int>(mine.size());
+    const auto start = Clock::now();
+    double executed_seconds = 0;
+    int executed = 0;
+    for (size_t i = 0; i < mine.size(); ++i) {
+      const RunSpec& run = *mine[i];
+      const std::string head = absl::StrFormat("[%d/%d] %s · %s · %s", i + 1, mine.size(), run.table, run.row, run.task);
+      std::string run_id;
+      if (Done(run, &run_id)) {
+        ++summary.done;
+        Progress(head + " · done earlier (" + run_id + ")");
+        continue;
+      }
+      Progress(head + " ...");
+      const auto run_start = Clock::now();
+      RunRecord record = RunOne(run);
+      const double seconds = Since(run_start);
+      ++executed;
+      executed_seconds += seconds;
+      ++summary.ran;
+      if (record.status == "failed") ++summary.failed;
+      if (record.status == "no_data") ++summary.no_data;
+      const std::string path = RecordPath(run.table, record.run_id);
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+      if (absl::Status s = WriteFileAtomically(path, RecordToJson(record), /*overwrite=*/true); !s.ok()) return s;
+      std::string what = record.status;
+      if (record.status == "ok") {
+        for (const auto& [name, value] : record.metrics) absl::StrAppend(&what, " ", name, "=", absl::StrFormat("%.4f", value));
+      } else {
+        absl::StrAppend(&what, ": ", record.error);
+      }
+      const int remaining = static_cast<int>(mine.size() - i - 1);
+      Progress(absl::StrFormat("%s · %s · %.1fs · elapsed %s · eta %s", head, what, seconds, Duration(Since(start)),
+                               Duration(executed_seconds / executed * remaining)));
+    }
+    summary.seconds = Since(start);
+    return summary;
+  }
+
+ private:
+  RunnerOptions options_;
+  Provenance provenance_;
+  std::map<std::string, std::unique_ptr<TaskData>> data_;
+};
+
+}  // namespace
+
+absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options) {
+  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("shard %d of %d: need 0 <= index < count", options.shard_index, options.shard_count));
+  }
+  Runner runner(options);
+  return runner.Run(tables);
+}
+
+}  // namespace lrb

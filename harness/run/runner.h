@@ -1,0 +1,45 @@
+// The experiment runner: expands table specs into runs, executes each (base model fine-tuned once per
+// model/task/recipe and cached; statistics, compression, optional re-fine-tuning, evaluation, optional
+// latency), and writes one RunRecord per run atomically. Runs whose record exists are skipped, so an
+// interrupted reproduction resumes and a re-run computes only what changed (every cache key is a content
+// hash of the run's inputs: spec, checkpoint, data, tokenizer, runner version).
+#ifndef LRB_HARNESS_RUN_RUNNER_H_
+#define LRB_HARNESS_RUN_RUNNER_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/run/record.h"
+#include "harness/run/spec.h"
+
+namespace lrb {
+
+struct RunnerOptions {
+  std::string out_dir;    // OUT: runs/<table>/<run_id>.json and cache/base/<key>/
+  std::string profile = "default";
+  std::string workspace;  // relative model paths in specs resolve against it
+  std::string model_override;
+  std::optional<std::string> data_dir;
+  std::string device = "cpu";
+  int shard_index = 0;  // this process runs the runs i with i % shard_count == shard_index
+  int shard_count = 1;
+  std::function<void(const std::string&)> progress;  // progress lines (with ETA)
+};
+
+struct RunnerSummary {
+  int total = 0;    // runs in this shard
+  int done = 0;     // skipped: a record existed
+  int ran = 0, failed = 0, no_data = 0;
+  double seconds = 0;
+};
+
+// The run id of a run: a content hash (16 hex digits). NotFound/InvalidArgument when the checkpoint or
+// the task's data cannot be read (the runner records those as no_data or failed).
+absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options);
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_RUN_RUNNER_H_

@@ -1,0 +1,435 @@
+#include "harness/run/spec.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "harness/io/file.h"
+
+namespace lrb {
+namespace {
+
+using Json = nlohmann::json;
+
+// Errors name the file and the JSON path of the offending key ("t1.json: grid.rows[2].budget: ...").
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  absl::Status Error(const std::string& where, const std::string& what) const {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: %s: %s", path_, where, what));
+  }
+
+  // Only `allowed` keys may appear in `object`.
+  absl::Status Keys(const Json& object, const std::string& where, std::initializer_list<const char*> allowed) const {
+    if (!object.is_object()) return Error(where, "expected an object");
+    for (const auto& [key, value] : object.items()) {
+      if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
+        return Error(where, absl::StrFormat("unknown key '%s' (allowed: %s)", key, absl::StrJoin(allowed, ", ")));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  template <typename T>
+  absl::Status Get(const Json& object, const char* key, const std::string& where, T* out) const {
+    if (!object.contains(key)) return absl::OkStatus();
+    const Json& v = object.at(key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.is_string()) return Error(where + "." + key, "expected a string");
+      *out = v.get<std::string>();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) return Error(where + "." + key, "expected true or false");
+      *out = v.get<bool>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) return Error(where + "." + key, "expected a number");
+      *out = v.get<T>();
+    } else {
+      if (!v.is_number_integer()) return Error(where + "." + key, "expected an integer");
+      *out = v.get<T>();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Strings(const Json& object, const char* key, const std::string& where,
+                       std::vector<std::string>* out) const {
+    if (!object.contains(key)) return absl::OkStatus();
+    const Json& v = object.at(key);
+    if (!v.is_array()) return Error(where + "." + key, "expected a list of strings");
+    out->clear();
+    for (const Json& item : v) {
+      if (!item.is_string()) return Error(where + "." + key, "expected a list of strings");
+      out->push_back(item.get<std::string>());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string path_;
+};
+
+#define LRB_RETURN_IF_ERROR(expr)           \
+  do {                                      \
+    absl::Status status_ = (expr);          \
+    if (!status_.ok()) return status_;      \
+  } while (false)
+
+absl::StatusOr<RecipeSpec> ParseRecipe(const Reader& r, const Json& j, const std::string& where, RecipeSpec recipe) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"epochs", "lr", "batch_size", "max_length", "max_target_length", "seed",
+                                        "weight_decay", "warmup_ratio", "max_grad_norm"}));
+  LRB_RETURN_IF_ERROR(r.Get(j, "epochs", where, &recipe.epochs));
+  LRB_RETURN_IF_ERROR(r.Get(j, "lr", where, &recipe.lr));
+  LRB_RETURN_IF_ERROR(r.Get(j, "batch_size", where, &recipe.batch_size));
+  LRB_RETURN_IF_ERROR(r.Get(j, "max_length", where, &recipe.max_length));
+  LRB_RETURN_IF_ERROR(r.Get(j, "max_target_length", where, &recipe.max_target_length));
+  LRB_RETURN_IF_ERROR(r.Get(j, "seed", where, &recipe.seed));
+  LRB_RETURN_IF_ERROR(r.Get(j, "weight_decay", where, &recipe.weight_decay));
+  LRB_RETURN_IF_ERROR(r.Get(j, "warmup_ratio", where, &recipe.warmup_ratio));
+  LRB_RETURN_IF_ERROR(r.Get(j, "max_grad_norm", where, &recipe.max_grad_norm));
+  if (recipe.epochs < 1 || recipe.batch_size < 1 || !(recipe.lr > 0) || recipe.max_length < 2) {
+    return r.Error(where, "needs epochs >= 1, batch_size >= 1, lr > 0 and max_length >= 2");
+  }
+  return recipe;
+}
+
+absl::StatusOr<Budget> ParseBudget(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"rank", "param_ratio", "bits"}));
+  if (j.size() != 1) return r.Error(where, "give exactly one of rank, param_ratio, bits");
+  if (j.contains("param_ratio")) {
+    double p = 0;
+    LRB_RETURN_IF_ERROR(r.Get(j, "param_ratio", where, &p));
+    if (!(p > 0 && p <= 1)) return r.Error(where + ".param_ratio", "expected a number in (0, 1]");
+    return Budget::ParamRatio(p);
+  }
+  int64_t v = 0;
+  const char* key = j.contains("rank") ? "rank" : "bits";
+  LRB_RETURN_IF_ERROR(r.Get(j, key, where, &v));
+  if (v < 1) return r.Error(where + "." + key, "expected a positive integer");
+  return j.contains("rank") ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
+}
+
+absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"label", "method", "budget", "options", "linears", "refinetune", "speed"}));
+  RowSpec row;
+  LRB_RETURN_IF_ERROR(r.Get(j, "label", where, &row.label));
+  if (row.label.empty()) return r.Error(where, "every row needs a \"label\"");
+  LRB_RETURN_IF_ERROR(r.Get(j, "method", where, &row.method));
+  LRB_RETURN_IF_ERROR(r.Get(j, "speed", where, &row.speed));
+  LRB_RETURN_IF_ERROR(r.Strings(j, "linears", where, &row.linears));
+  row.baseline = row.method.empty();
+  if (j.contains("budget")) {
+    absl::StatusOr<Budget> budget = ParseBudget(r, j["budget"], where + ".budget");
+    if (!budget.ok()) return budget.status();
+    row.budget = *budget;
+  }
+  if (row.baseline != !row.budget.has_value()) {
+    return r.Error(where, "a row with a method needs a budget, and a row without one has none");
+  }
+  if (j.contains("options")) {
+    if (!j["options"].is_object()) return r.Error(where + ".options", "expected an object of strings");
+    for (const auto& [key, value] : j["options"].items()) {
+      if (!value.is_string()) return r.Error(where + ".options." + key, "expected a string");
+      row.options[key] = value.get<std::string>();
+    }
+  }
+  if (j.contains("refinetune") && !j["refinetune"].is_null()) {
+    absl::StatusOr<RecipeSpec> recipe = ParseRecipe(r, j["refinetune"], where + ".refinetune", RecipeSpec{});
+    if (!recipe.ok()) return recipe.status();
+    row.refinetune = *recipe;
+  }
+  return row;
+}
+
+absl::StatusOr<GridSpec> ParseGrid(const Reader& r, const Json& j) {
+  const std::string where = "grid";
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"model", "model_label", "finetune_base", "linears", "statistics_examples",
+                                        "max_train_examples", "max_eval_examples", "splits", "generation",
+                                        "source_prefix", "rows"}));
+  GridSpec grid;
+  LRB_RETURN_IF_ERROR(r.Get(j, "model", where, &grid.model));
+  if (grid.model.empty()) return r.Error(where, "needs a \"model\"");
+  grid.model_label = std::filesystem::path(grid.model).filename().string();
+  LRB_RETURN_IF_ERROR(r.Get(j, "model_label", where, &grid.model_label));
+  LRB_RETURN_IF_ERROR(r.Strings(j, "linears", where, &grid.linears));
+  LRB_RETURN_IF_ERROR(r.Get(j, "statistics_examples", where, &grid.statistics_examples));
+  LRB_RETURN_IF_ERROR(r.Get(j, "max_train_examples", where, &grid.max_train_examples));
+  LRB_RETURN_IF_ERROR(r.Get(j, "max_eval_examples", where, &grid.max_eval_examples));
+  LRB_RETURN_IF_ERROR(r.Get(j, "source_prefix", where, &grid.source_prefix));
+  if (j.contains("finetune_base") && !j["finetune_base"].is_null()) {
+    absl::StatusOr<RecipeSpec> recipe = ParseRecipe(r, j["finetune_base"], where + ".finetune_base", RecipeSpec{});
+    if (!recipe.ok()) return recipe.status();
+    grid.finetune_base = *recipe;
+  }
+  if (j.contains("generation")) {
+    const Json& g = j["generation"];
+    LRB_RETURN_IF_ERROR(r.Keys(g, where + ".generation", {"max_new_tokens", "num_beams"}));
+    LRB_RETURN_IF_ERROR(r.Get(g, "max_new_tokens", where + ".generation", &grid.max_new_tokens));
+    LRB_RETURN_IF_ERROR(r.Get(g, "num_beams", where + ".generation", &grid.num_beams));
+  }
+  if (j.contains("splits")) {
+    if (!j["splits"].is_object()) return r.Error(where + ".splits", "expected an object");
+    for (const auto& [task, value] : j["splits"].items()) {
+      const std::string w = where + ".splits." + task;
+      LRB_RETURN_IF_ERROR(r.Keys(value, w, {"train", "eval"}));
+      SplitOverride o;
+      LRB_RETURN_IF_ERROR(r.Get(value, "train", w, &o.train));
+      LRB_RETURN_IF_ERROR(r.Get(value, "eval", w, &o.eval));
+      grid.splits[task] = o;
+    }
+  }
+  if (!j.contains("rows") || !j["rows"].is_array() || j["rows"].empty()) return r.Error(where, "needs \"rows\"");
+  std::set<std::string> labels;
+  for (size_t i = 0; i < j["rows"].size(); ++i) {
+    absl::StatusOr<RowSpec> row = ParseRow(r, j["rows"][i], absl::StrFormat("%s.rows[%d]", where, i));
+    if (!row.ok()) return row.status();
+    if (!labels.insert(row->label).second) return r.Error(where + ".rows", "duplicate label '" + row->label + "'");
+    grid.rows.push_back(std::move(*row));
+  }
+  return grid;
+}
+
+absl::StatusOr<ProfileSpec> ParseProfile(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"tasks", "rows", "max_train_examples", "max_eval_examples",
+                                        "statistics_examples", "finetune_base"}));
+  ProfileSpec p;
+  LRB_RETURN_IF_ERROR(r.Strings(j, "tasks", where, &p.tasks));
+  LRB_RETURN_IF_ERROR(r.Strings(j, "rows", where, &p.rows));
+  for (auto [key, field] : {std::make_pair("max_train_examples", &p.max_train_examples),
+                            std::make_pair("max_eval_examples", &p.max_eval_examples),
+                            std::make_pair("statistics_examples", &p.statistics_examples)}) {
+    if (j.contains(key)) {
+      int64_t v = 0;
+      LRB_RETURN_IF_ERROR(r.Get(j, key, where, &v));
+      *field = v;
+    }
+  }
+  if (j.contains("finetune_base")) {
+    const std::string w = where + ".finetune_base";
+    LRB_RETURN_IF_ERROR(r.Keys(j["finetune_base"], w, {"epochs", "lr", "batch_size", "max_length",
+                                                       "max_target_length", "seed", "weight_decay", "warmup_ratio",
+                                                       "max_grad_norm"}));
+    for (const auto& [key, value] : j["finetune_base"].items()) {
+      if (!value.is_number()) return r.Error(w + "." + key, "expected a number");
+      p.finetune_base[key] = value.get<double>();
+    }
+  }
+  return p;
+}
+
+void ApplyOverrides(const std::map<std::string, double>& o, RecipeSpec* recipe) {
+  for (const auto& [key, v] : o) {
+    if (key == "epochs") recipe->epochs = static_cast<int>(v);
+    if (key == "lr") recipe->lr = v;
+    if (key == "batch_size") recipe->batch_size = static_cast<int64_t>(v);
+    if (key == "max_length") recipe->max_length = static_cast<int64_t>(v);
+    if (key == "max_target_length") recipe->max_target_length = static_cast<int64_t>(v);
+    if (key == "seed") recipe->seed = static_cast<uint64_t>(v);
+    if (key == "weight_decay") recipe->weight_decay = v;
+    if (key == "warmup_ratio") recipe->warmup_ratio = v;
+    if (key == "max_grad_norm") recipe->max_grad_norm = v;
+  }
+}
+
+Json RecipeToJson(const RecipeSpec& r) {
+  return {{"epochs", r.epochs},
+          {"lr", r.lr},
+          {"batch_size", r.batch_size},
+          {"max_length", r.max_length},
+          {"max_target_length", r.max_target_length},
+          {"seed", r.seed},
+          {"weight_decay", r.weight_decay},
+          {"warmup_ratio", r.warmup_ratio},
+          {"max_grad_norm", r.max_grad_norm}};
+}
+
+}  // namespace
+
+absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std::string& path) {
+  const Reader r(path);
+  Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::InvalidArgumentError(path + ": not valid JSON");
+  LRB_RETURN_IF_ERROR(r.Keys(j, "spec", {"id", "title", "source", "setting", "notes", "status", "columns", "scale",
+                                         "published", "grid", "profiles"}));
+  TableSpec t;
+  t.path = path;
+  LRB_RETURN_IF_ERROR(r.Get(j, "id", "spec", &t.id));
+  LRB_RETURN_IF_ERROR(r.Get(j, "title", "spec", &t.title));
+  LRB_RETURN_IF_ERROR(r.Get(j, "source", "spec", &t.source));
+  LRB_RETURN_IF_ERROR(r.Get(j, "setting", "spec", &t.setting));
+  LRB_RETURN_IF_ERROR(r.Get(j, "status", "spec", &t.status));
+  LRB_RETURN_IF_ERROR(r.Get(j, "scale", "spec", &t.scale));
+  LRB_RETURN_IF_ERROR(r.Strings(j, "notes", "spec", &t.notes));
+  if (t.id.empty() || t.title.empty()) return r.Error("spec", "needs \"id\" and \"title\"");
+  if (t.status != "measured" && t.status != "pending") return r.Error("spec.status", "expected measured or pending");
+  if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty()) {
+    return r.Error("spec", "needs \"columns\"");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < j["columns"].size(); ++i) {
+    const std::string w = absl::StrFormat("columns[%d]", i);
+    const Json& c = j["columns"][i];
+    LRB_RETURN_IF_ERROR(r.Keys(c, w, {"name", "task", "metric", "split", "scale"}));
+    ColumnSpec col;
+    LRB_RETURN_IF_ERROR(r.Get(c, "name", w, &col.name));
+    LRB_RETURN_IF_ERROR(r.Get(c, "task", w, &col.task));
+    LRB_RETURN_IF_ERROR(r.Get(c, "metric", w, &col.metric));
+    LRB_RETURN_IF_ERROR(r.Get(c, "split", w, &col.split));
+    if (c.contains("scale")) {
+      double scale = 0;
+      LRB_RETURN_IF_ERROR(r.Get(c, "scale", w, &scale));
+      col.scale = scale;
+    }
+    if (col.name.empty()) return r.Error(w, "needs a \"name\"");
+    if (!names.insert(col.name).second) return r.Error(w, "duplicate column '" + col.name + "'");
+    if (col.task.empty() != col.metric.empty()) return r.Error(w, "give both \"task\" and \"metric\", or neither");
+    t.columns.push_back(col);
+  }
+  if (j.contains("published")) {
+    if (!j["published"].is_array()) return r.Error("published", "expected a list");
+    for (size_t i = 0; i < j["published"].size(); ++i) {
+      const std::string w = absl::StrFormat("published[%d]", i);
+      const Json& p = j["published"][i];
+      LRB_RETURN_IF_ERROR(r.Keys(p, w, {"label", "model", "params", "method", "source", "note", "values", "baseline"}));
+      PublishedRow row;
+      for (auto [key, field] : {std::make_pair("label", &row.label), std::make_pair("model", &row.model),
+                                std::make_pair("params", &row.params), std::make_pair("method", &row.method),
+                                std::make_pair("source", &row.source), std::make_pair("note", &row.note)}) {
+        LRB_RETURN_IF_ERROR(r.Get(p, key, w, field));
+      }
+      LRB_RETURN_IF_ERROR(r.Get(p, "baseline", w, &row.baseline));
+      if (row.label.empty() || row.source.empty()) return r.Error(w, "every published row needs a label and a source");
+      if (p.contains("values")) {
+        if (!p["values"].is_object()) return r.Error(w + ".values", "expected an object");
+        for (const auto& [key, value] : p["values"].items()) {
+          if (!names.count(key)) return r.Error(w + ".values", "no column named '" + key + "'");
+          if (!value.is_number()) return r.Error(w + ".values." + key, "expected a number");
+          row.values[key] = value.get<double>();
+        }
+      }
+      t.published.push_back(std::move(row));
+    }
+  }
+  if (j.contains("grid") && !j["grid"].is_null()) {
+    absl::StatusOr<GridSpec> grid = ParseGrid(r, j["grid"]);
+    if (!grid.ok()) return grid.status();
+    t.grid = std::move(*grid);
+  }
+  if (t.status == "measured" && !t.grid) return r.Error("spec", "a measured table needs a \"grid\"");
+  if (j.contains("profiles")) {
+    if (!j["profiles"].is_object()) return r.Error("profiles", "expected an object");
+    for (const auto& [name, value] : j["profiles"].items()) {
+      absl::StatusOr<ProfileSpec> p = ParseProfile(r, value, "profiles." + name);
+      if (!p.ok()) return p.status();
+      t.profiles[name] = std::move(*p);
+    }
+  }
+  return t;
+}
+
+absl::StatusOr<std::vector<TableSpec>> ReadTableSpecs(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return absl::NotFoundError("spec directory " + dir + " does not exist");
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<TableSpec> specs;
+  for (const std::string& file : files) {
+    absl::StatusOr<std::string> text = ReadFile(file);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<TableSpec> spec = ParseTableSpec(*text, file);
+    if (!spec.ok()) return spec.status();
+    if (spec->id != std::filesystem::path(file).stem().string()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: id '%s' differs from the file name", file, spec->id));
+    }
+    specs.push_back(std::move(*spec));
+  }
+  return specs;
+}
+
+absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const std::string& profile,
+                                                const std::string& model_override) {
+  if (!table.grid) return std::vector<RunSpec>{};
+  ProfileSpec p;
+  if (profile != "default") {
+    auto it = table.profiles.find(profile);
+    if (it == table.profiles.end()) {
+      return absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", table.path, profile));
+    }
+    p = it->second;
+  }
+  const GridSpec& g = *table.grid;
+  auto wanted = [](const std::vector<std::string>& list, const std::string& item) {
+    return list.empty() || std::find(list.begin(), list.end(), item) != list.end();
+  };
+  for (const std::string& label : p.rows) {
+    if (std::none_of(g.rows.begin(), g.rows.end(), [&](const RowSpec& r) { return r.label == label; })) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: profile %s names no row '%s'", table.path, profile, label));
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;  // (task, split)
+  for (const ColumnSpec& c : table.columns) {
+    if (c.task.empty() || !wanted(p.tasks, c.task)) continue;
+    if (std::find(pairs.begin(), pairs.end(), std::make_pair(c.task, c.split)) == pairs.end()) {
+      pairs.emplace_back(c.task, c.split);
+    }
+  }
+  std::vector<RunSpec> runs;
+  for (const RowSpec& row : g.rows) {
+    if (!wanted(p.rows, row.label)) continue;
+    for (const auto& [task, split] : pairs) {
+      RunSpec run;
+      run.table = table.id;
+      run.row = row.label;
+      run.task = task;
+      run.model = model_override.empty() ? g.model : model_override;
+      run.model_label = model_override.empty() ? g.model_label : std::filesystem::path(model_override).filename().string();
+      run.finetune_base = g.finetune_base;
+      if (run.finetune_base) ApplyOverrides(p.finetune_base, &*run.finetune_base);
+      run.method = row.method;
+      run.budget = row.budget;
+      run.options = row.options;
+      run.linears = row.linears.empty() ? g.linears : row.linears;
+      run.refinetune = row.refinetune;
+      if (run.refinetune) ApplyOverrides(p.finetune_base, &*run.refinetune);
+      run.speed = row.speed;
+      auto o = g.splits.find(task);
+      if (o != g.splits.end()) {
+        run.train_split = o->second.train;
+        run.eval_split = o->second.eval;
+      }
+      if (!split.empty()) run.eval_split = split;
+      run.statistics_examples = p.statistics_examples.value_or(g.statistics_examples);
+      run.max_train_examples = p.max_train_examples.value_or(g.max_train_examples);
+      run.max_eval_examples = p.max_eval_examples.value_or(g.max_eval_examples);
+      run.max_new_tokens = g.max_new_tokens;
+      run.num_beams = g.num_beams;
+      run.source_prefix = g.source_prefix;
+      runs.push_back(std::move(run));
+    }
+  }
+  return runs;
+}
+
+std::string RecipeJson(const RecipeSpec& recipe) { return RecipeToJson(recipe).dump(); }
+
+std::string RunSpecJson(const RunSpec& run) {
+  Json j = {{"table", run.table}, {"row", run.row}, {"task", run.task}, {"model", run.model},
+            {"method", run.method}, {"linears", run.linears}, {"speed", run.speed},
+            {"train_split", run.train_split}, {"eval_split", run.eval_split},
+            {"statistics_examples", run.statistics_examples}, {"max_train_examples", run.max_train_examples},
+            {"max_eval_examples", run.max_eval_examples}, {"max_new_tokens", run.max_new_tokens},
+            {"num_beams", run.num_beams}, {"source_prefix", run.source_prefix}};
+  j["options"] = run.options;
+  j["budget"] = run.budget ? Json(BudgetToString(*run.budget)) : Json(nullptr);
+  j["finetune_base"] = run.finetune_base ? RecipeToJson(*run.finetune_base) : Json(nullptr);
+  j["refinetune"] = run.refinetune ? RecipeToJson(*run.refinetune) : Json(nullptr);
+  return j.dump();  // nlohmann::json objects keep their keys sorted
+}
+
+}  // namespace lrb
