@@ -2,6 +2,11 @@
 # `bazel run //results:reproduce` (every table) and `bazel run //results:t1` (one table): runs
 # `lrbench reproduce` from the runfiles; extra arguments after `--` are passed on (e.g. --profile=fast,
 # --model=DIR, --shard_index=I --shard_count=N, --render_only). Outputs: results/out/<profile>/ in the
-# workspace (records, cached base models, rendered tables).
+# workspace (records, cached base models, rendered tables); the run over every table also rewrites
+# docs/results.md (and its plots in docs/results/).
 set -euo pipefail
-exec harness/lrbench reproduce "$@"
+extra=()
+if [[ " $* " == *" --tables=all "* && -n "${BUILD_WORKSPACE_DIRECTORY:-}" ]]; then
+  extra=(--results_md="$BUILD_WORKSPACE_DIRECTORY/docs/results.md")
+fi
+exec harness/lrbench reproduce "$@" "${extra[@]}"
