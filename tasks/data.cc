@@ -1,35 +1,19 @@
 #include "tasks/data.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "harness/io/file.h"
 #include "harness/io/runfiles.h"
 
 namespace lrb {
 namespace {
 
-bool IsDirectory(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0;
-}
-
-std::string EnvOrEmpty(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
 // The workspace: $BUILD_WORKSPACE_DIRECTORY under `bazel run`, else the current directory.
 std::string Workspace() {
-  const std::string ws = EnvOrEmpty("BUILD_WORKSPACE_DIRECTORY");
+  const std::string ws = GetEnv("BUILD_WORKSPACE_DIRECTORY");
   return ws.empty() ? "." : ws;
 }
 
@@ -43,7 +27,7 @@ std::vector<std::string> DataRoots(const std::optional<std::string>& data_dir_fl
     }
   };
   if (data_dir_flag) add(*data_dir_flag);
-  add(EnvOrEmpty("LRB_DATA_DIR"));
+  add(GetEnv("LRB_DATA_DIR"));
   const std::string embedded = FindRunfile("third_party/embedded/data");
   add(!embedded.empty() ? embedded : Workspace() + "/third_party/embedded/data");
   add(Workspace() + "/../shared/data");
@@ -61,7 +45,7 @@ absl::StatusOr<std::string> LocateSplit(const TaskInfo& task, const SplitInfo& s
   for (const std::string& root : roots) {
     for (const std::string& file : split.files) {
       const std::string path = root + "/" + file;
-      if (Exists(path)) return path;
+      if (PathExists(path)) return path;
       tried.push_back(path);
     }
   }

@@ -17,6 +17,21 @@
 #include "absl/types/span.h"
 
 namespace lrb {
+
+bool PathExists(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
 namespace {
 
 // Directory part of `path` ("." for a bare file name), for the temporary file and the directory fsync.

@@ -24,6 +24,11 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes
 // one buffer first).
 absl::Status WriteFileAtomically(const std::string& path, absl::Span<const std::string_view> pieces, bool overwrite);
 
+// Path tests (stat; false on any error, e.g. a dangling link).
+bool PathExists(const std::string& path);
+bool IsDirectory(const std::string& path);
+bool IsRegularFile(const std::string& path);
+
 // The whole contents of `path`. NotFound when it does not exist; other errors name the path and
 // the system's reason.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

@@ -28,6 +28,11 @@ std::string SelfExe() {
 
 }  // namespace
 
+std::string GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 std::vector<std::string> RunfilesDirs() {
   std::vector<std::string> dirs;
   auto add = [&dirs](const std::string& dir) {

@@ -8,6 +8,9 @@
 
 namespace lrb {
 
+// The value of an environment variable; empty when unset.
+std::string GetEnv(const char* name);
+
 // The runfiles directories that may hold this process's runfiles, most specific first and without
 // duplicates: $RUNFILES_DIR, $TEST_SRCDIR, <this executable>.runfiles, <argv[0]>.runfiles.
 std::vector<std::string> RunfilesDirs();

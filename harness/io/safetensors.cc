@@ -395,16 +395,6 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
 }  // namespace
 
 // -----------------------------------------------------------------------------------------------
@@ -818,9 +808,9 @@ absl::StatusOr<SafetensorsFile> ReadShardedSafetensors(const std::string& path) 
 
 absl::StatusOr<SafetensorsFile> LoadCheckpoint(const std::string& dir) {
   const std::string single = JoinPath(dir, kSingleFileName);
-  if (Exists(single)) return ReadSafetensors(single);
+  if (PathExists(single)) return ReadSafetensors(single);
   const std::string index = JoinPath(dir, kIndexFileName);
-  if (Exists(index)) return ReadShardedSafetensors(index);
+  if (PathExists(index)) return ReadShardedSafetensors(index);
   return absl::NotFoundError(
       absl::StrCat(dir, ": no checkpoint (neither ", kSingleFileName, " nor ", kIndexFileName, " exists)"));
 }

@@ -14,11 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string Duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds);
-  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
-}
-
 // What the loss is: cross-entropy over classes, MSE of a one-output head, or the teacher-forced token
 // cross-entropy of a sequence-to-sequence (T5) model.
 enum class Objective { kClassification, kRegression, kSeq2Seq };
@@ -266,6 +261,11 @@ absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& ex
   return Evaluate(model, examples, options);
 }
 
+std::string FormatDuration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
+}
+
 absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>& train,
                                         const std::vector<Example>& dev, const FinetuneRecipe& recipe,
                                         const ProgressSink& progress) {
@@ -337,7 +337,7 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
           const double eta = elapsed / report.steps * (total - report.steps);
           progress(absl::StrFormat("epoch %d/%d  step %d/%d  loss %.4f  %.1f ex/s  elapsed %s  eta %s", epoch + 1,
                                    recipe.epochs, report.steps, total, loss_sum / weight,
-                                   (epoch * train.size() + seen) / elapsed, Duration(elapsed), Duration(eta)));
+                                   (epoch * train.size() + seen) / elapsed, FormatDuration(elapsed), FormatDuration(eta)));
         }
       }
       report.epoch_train_loss.push_back(loss_sum / weight);

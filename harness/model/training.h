@@ -62,6 +62,9 @@ struct FinetuneReport {
   std::vector<Evaluation> epoch_dev;  // dev after each epoch (empty dev: none)
 };
 
+// "8m10s", or "1h02m" from an hour on: the elapsed and ETA figures of progress lines.
+std::string FormatDuration(double seconds);
+
 // Progress lines ("step 100/6315  loss 0.412  12.3 ex/s  elapsed 8m10s  eta 42m01s") go here.
 using ProgressSink = std::function<void(const std::string&)>;
 

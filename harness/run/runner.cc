@@ -30,11 +30,6 @@ using Json = nlohmann::json;
 
 double Since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-std::string Duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds);
-  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
-}
-
 std::string Hash16(const std::string& text) { return Sha256Hex(text).substr(0, 16); }
 
 FinetuneRecipe ToRecipe(const RecipeSpec& r) {
@@ -391,8 +386,8 @@ class Runner {
         absl::StrAppend(&what, ": ", record.error);
       }
       const int remaining = static_cast<int>(mine.size() - i - 1);
-      Progress(absl::StrFormat("%s · %s · %.1fs · elapsed %s · eta %s", head, what, seconds, Duration(Since(start)),
-                               Duration(executed_seconds / executed * remaining)));
+      Progress(absl::StrFormat("%s · %s · %.1fs · elapsed %s · eta %s", head, what, seconds, FormatDuration(Since(start)),
+                               FormatDuration(executed_seconds / executed * remaining)));
     }
     summary.seconds = Since(start);
     return summary;

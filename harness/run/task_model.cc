@@ -1,7 +1,6 @@
 #include "harness/run/task_model.h"
 
 #include <chrono>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -16,11 +15,6 @@
 
 namespace lrb {
 namespace {
-
-bool FileExists(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0;
-}
 
 const char* FamilyName(ModelFamily family) {
   switch (family) {
@@ -105,7 +99,7 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
   const bool seq2seq = task.kind == TaskKind::kSequenceToSequence;
   data.tokenizer_path = !options.tokenizer.empty() ? options.tokenizer
                                                    : model_dir + (seq2seq ? "/spiece.model" : "/vocab.txt");
-  if (!FileExists(data.tokenizer_path)) {
+  if (!PathExists(data.tokenizer_path)) {
     return absl::NotFoundError(absl::StrFormat("tokenizer %s not found (pass --tokenizer=FILE)", data.tokenizer_path));
   }
   if (seq2seq) {

@@ -1,7 +1,6 @@
 #include "tasks/tokenizers/sentencepiece/sentencepiece.h"
 
 #include <dlfcn.h>
-#include <sys/stat.h>
 
 #include <cstdlib>
 #include <map>
@@ -11,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/io/file.h"
 #include "harness/io/runfiles.h"
 #include "tasks/tokenizers/sentencepiece/spm_shim_api.h"
 
@@ -49,25 +49,10 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-bool IsRegularFile(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
-}
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return stat(path.c_str(), &info) == 0;
-}
-
-std::string EnvOrEmpty(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
 // The candidate shim paths, in the order they are tried.
 std::vector<std::string> ShimCandidates(const SentencePieceOptions& options) {
   if (!options.shim_path.empty()) return {options.shim_path};
-  const std::string from_env = EnvOrEmpty("LRB_SPM_SHIM");
+  const std::string from_env = GetEnv("LRB_SPM_SHIM");
   if (!from_env.empty()) return {from_env};
   return RunfileCandidates(kSpmShimWorkspacePath);
 }
@@ -180,7 +165,7 @@ absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::
 
 absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> SentencePieceTokenizer::Load(
     const std::string& model_path, const SentencePieceOptions& options) {
-  if (!Exists(model_path)) {
+  if (!PathExists(model_path)) {
     return absl::NotFoundError(absl::StrCat("sentencepiece model not found: ", model_path));
   }
   if (!IsRegularFile(model_path)) {
