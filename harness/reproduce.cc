@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -138,8 +139,19 @@ int RunReproduce(int argc, char** argv) {
   const std::string tables_dir = options.out_dir + "/tables";
   std::filesystem::create_directories(tables_dir);
   for (const TableSpec& t : tables) {
-    absl::StatusOr<std::vector<RunRecord>> records = ReadRecords(options.out_dir + "/runs", t.id);
-    if (!records.ok()) return Fail(records.status());
+    absl::StatusOr<std::vector<RunRecord>> all_records = ReadRecords(options.out_dir + "/runs", t.id);
+    if (!all_records.ok()) return Fail(all_records.status());
+    // Only the records of the runs this table, profile and model expand to: records of older specs, other
+    // profiles or another --model in the same directory stay on disk but never reach the table.
+    absl::StatusOr<std::vector<RunSpec>> runs = ExpandRuns(t, options.profile, options.model_override);
+    if (!runs.ok()) return Fail(runs.status());
+    std::set<std::string> current;
+    for (const RunSpec& r : *runs) current.insert(RunSpecJson(r));
+    std::vector<RunRecord> kept;
+    for (RunRecord& r : *all_records) {
+      if (current.count(r.spec_json)) kept.push_back(std::move(r));
+    }
+    const std::vector<RunRecord>* records = &kept;
     const RenderedTable rendered = RenderTable(t, *records, Context(options.profile, *records));
     for (auto [ext, text] : {std::make_pair(".md", &rendered.markdown), std::make_pair(".tex", &rendered.latex),
                              std::make_pair(".csv", &rendered.csv), std::make_pair(".svg", &rendered.svg)}) {

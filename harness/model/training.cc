@@ -429,7 +429,9 @@ absl::StatusOr<std::map<std::string, LayerStatistics>> CollectStatistics(Model& 
         ++batches;
       }
     }
-    impl.module->zero_grad();
+    // No gradient may outlive the pass: a later ReplaceLinears empties the dense weights, and an optimizer
+    // would then meet a gradient of the old shape (training after FWSVD failed that way).
+    impl.module->zero_grad(/*set_to_none=*/true);
   } catch (const c10::Error& e) {
     for (auto& [name, l] : linears) l->RecordInputs(false);
     return absl::InternalError(absl::StrFormat("collecting statistics failed: %s", e.what_without_backtrace()));

@@ -182,6 +182,13 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
       }
       return cell;
     }
+    if (!std::isfinite(it->second)) {  // e.g. Pearson of constant predictions
+      cell.kind = CellKind::kNoData;
+      if (model != nullptr) {
+        AddFootnote(*model, absl::StrCat(where, column.metric, " is undefined (constant predictions)"));
+      }
+      return cell;
+    }
     cell.kind = CellKind::kValue;
     cell.value = Round(it->second * column.scale.value_or(spec.scale), 2);
     cell.decimals = 2;
@@ -586,24 +593,13 @@ std::string FormatParams(int64_t params) {
 namespace {
 
 // The latency metrics of "speed" rows, as columns can name them: "forward_ms" (median ms per batch) and
-// "speedup" (the baseline row's forward_ms over this row's, same task and split and profile).
-std::vector<RunRecord> WithLatencyMetrics(const TableSpec& spec, const std::vector<RunRecord>& records) {
-  std::string baseline;
-  if (spec.grid) {
-    for (const RowSpec& row : spec.grid->rows) {
-      if (row.baseline && baseline.empty()) baseline = row.label;
-    }
-  }
+// "speedup" (the uncompressed model's latency over the compressed one's, both measured in the same run).
+std::vector<RunRecord> WithLatencyMetrics(const std::vector<RunRecord>& records) {
   std::vector<RunRecord> out = records;
   for (RunRecord& r : out) {
     if (!r.forward_ms || r.status != "ok") continue;
     r.metrics["forward_ms"] = *r.forward_ms;
-    for (const RunRecord& b : records) {
-      if (b.table == r.table && b.row == baseline && b.task == r.task && b.eval_split == r.eval_split &&
-          b.profile == r.profile && b.status == "ok" && b.forward_ms && *r.forward_ms > 0) {
-        r.metrics["speedup"] = *b.forward_ms / *r.forward_ms;
-      }
-    }
+    if (r.base_forward_ms && *r.forward_ms > 0) r.metrics["speedup"] = *r.base_forward_ms / *r.forward_ms;
   }
   return out;
 }
@@ -612,7 +608,7 @@ std::vector<RunRecord> WithLatencyMetrics(const TableSpec& spec, const std::vect
 
 RenderedTable RenderTable(const TableSpec& spec, const std::vector<RunRecord>& records,
                           const RenderContext& context) {
-  const Model model = BuildModel(spec, WithLatencyMetrics(spec, records), context);
+  const Model model = BuildModel(spec, WithLatencyMetrics(records), context);
   RenderedTable out;
   out.markdown = Markdown(spec, model, context);
   out.latex = Latex(spec, model, context);

@@ -11,7 +11,7 @@ namespace lrb {
 
 // Version of the run semantics: part of every cache key, bumped when a change alters what a run
 // computes (so cached models and records made before it are not reused).
-inline constexpr char kRunnerVersion[] = "lrbench-run-1";
+inline constexpr char kRunnerVersion[] = "lrbench-run-2";
 
 // Git SHA and dirty flag of `workspace` ("unknown" when it is not a git checkout), UTC date, host, CPU model,
 // GPU name (nvidia-smi, when `device` is CUDA), LibTorch version and threads, compiler and Abseil versions.

@@ -1,6 +1,7 @@
 #include "harness/run/record.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -29,7 +30,10 @@ std::string RecordToJson(const RunRecord& r) {
   if (!r.error.empty()) j["error"] = r.error;
   j["spec"] = Json::parse(r.spec_json.empty() ? "{}" : r.spec_json, nullptr, false);
   j["eval_split"] = r.eval_split;
-  j["metrics"] = r.metrics;
+  j["metrics"] = Json::object();
+  for (const auto& [name, value] : r.metrics) {
+    j["metrics"][name] = std::isfinite(value) ? Json(value) : Json(nullptr);  // undefined (e.g. constant predictions)
+  }
   j["eval_count"] = r.eval_count;
   j["train_count"] = r.train_count;
   j["params"] = {{"before", r.params_before},
@@ -46,6 +50,7 @@ std::string RecordToJson(const RunRecord& r) {
   j["base_cached"] = r.base_cached;
   if (r.forward_ms) {
     j["forward"] = {{"ms", *r.forward_ms}, {"batch", r.forward_batch}, {"seq", r.forward_seq}};
+    if (r.base_forward_ms) j["forward"]["base_ms"] = *r.base_forward_ms;
   }
   j["backend"] = r.backend;
   const Provenance& p = r.provenance;
@@ -73,7 +78,9 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
     r.error = j.value("error", "");
     r.spec_json = j.at("spec").dump();
     r.eval_split = j.value("eval_split", "");
-    r.metrics = j.at("metrics").get<std::map<std::string, double>>();
+    for (const auto& [name, value] : j.at("metrics").items()) {
+      r.metrics[name] = value.is_null() ? std::nan("") : value.get<double>();
+    }
     r.eval_count = j.value("eval_count", int64_t{0});
     r.train_count = j.value("train_count", int64_t{0});
     const Json& params = j.at("params");
@@ -94,6 +101,7 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
       r.forward_ms = j["forward"].at("ms").get<double>();
       r.forward_batch = j["forward"].at("batch").get<int64_t>();
       r.forward_seq = j["forward"].at("seq").get<int64_t>();
+      if (j["forward"].contains("base_ms")) r.base_forward_ms = j["forward"]["base_ms"].get<double>();
     }
     r.backend = j.value("backend", "");
     const Json& p = j.at("provenance");

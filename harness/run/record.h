@@ -47,7 +47,8 @@ struct RunRecord {
   double base_finetune_seconds = 0;  // of the cached base model (0 when none)
   bool base_cached = false;          // the base model came from the cache
   double statistics_seconds = 0, compression_seconds = 0, refinetune_seconds = 0, evaluation_seconds = 0;
-  std::optional<double> forward_ms;  // "speed" rows: median latency of one batch
+  std::optional<double> forward_ms;       // "speed" rows: median latency of one batch, as compressed
+  std::optional<double> base_forward_ms;  // the same batch through the uncompressed model, same run
   int64_t forward_batch = 0, forward_seq = 0;
   std::string backend;               // how the linears executed ("libtorch-cpu", "libtorch-cuda")
   Provenance provenance;

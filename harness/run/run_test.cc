@@ -36,7 +36,8 @@ const char kSpec[] = R"({
     "statistics_examples": 16, "max_train_examples": 48, "max_eval_examples": 24,
     "rows": [
       {"label": "uncompressed"},
-      {"label": "FWSVD", "method": "fwsvd", "budget": {"param_ratio": 0.25}},
+      {"label": "FWSVD", "method": "fwsvd", "budget": {"param_ratio": 0.25},
+       "refinetune": {"epochs": 1, "lr": 1e-4, "batch_size": 16, "max_length": 32}, "speed": true},
       {"label": "broken", "method": "svd", "budget": {"rank": 100000}}
     ]
   },
@@ -206,6 +207,9 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
         EXPECT_LE(r.linear_params_after, r.linear_params_before / 4);
         EXPECT_EQ(r.params_before - r.params_after, r.linear_params_before - r.linear_params_after);
         EXPECT_GT(r.statistics_seconds, 0);
+        EXPECT_GT(r.refinetune_seconds, 0);  // trains the factors after the Fisher pass
+        ASSERT_TRUE(r.forward_ms.has_value() && r.base_forward_ms.has_value());
+        EXPECT_GT(*r.forward_ms, 0);
       }
     }
   }

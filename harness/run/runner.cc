@@ -223,9 +223,9 @@ class Runner {
   }
 
   // Median latency of Forward on a batch of 8 evaluation examples padded to 128 tokens.
-  absl::Status Latency(Model& model, const TaskData& data, RunRecord* record) {
+  absl::StatusOr<double> Latency(Model& model, const TaskData& data, RunRecord* record) {
     const int64_t batch = 8, seq = 128;
-    if (data.eval.empty()) return absl::OkStatus();
+    if (data.eval.empty()) return absl::InvalidArgumentError("no evaluation examples to time");
     std::vector<int64_t> ids(batch * seq, 0), mask(batch * seq, 0), types(batch * seq, 0);
     for (int64_t b = 0; b < batch; ++b) {
       const Example& e = data.eval[b % data.eval.size()];
@@ -247,10 +247,9 @@ class Runner {
       if (rep > 0) ms.push_back(Since(start) * 1e3);  // the first call warms up
     }
     std::sort(ms.begin(), ms.end());
-    record->forward_ms = ms[ms.size() / 2];
     record->forward_batch = batch;
     record->forward_seq = seq;
-    return absl::OkStatus();
+    return ms[ms.size() / 2];
   }
 
   absl::Status Execute(const RunSpec& run, const TaskInfo& task, const std::string& model_dir, TaskData& data,
@@ -258,6 +257,11 @@ class Runner {
     absl::StatusOr<std::unique_ptr<Model>> model = BaseModel(run, task, model_dir, data, base_key, record);
     if (!model.ok()) return model.status();
     record->params_before = (*model)->ParameterCount();
+    if (run.speed) {  // the uncompressed latency, on this machine in this run: the speedup's denominator
+      absl::StatusOr<double> ms = Latency(**model, data, record);
+      if (!ms.ok()) return ms.status();
+      record->base_forward_ms = *ms;
+    }
     if (!run.method.empty()) {
       if (absl::Status s = Compress(run, data, **model, record); !s.ok()) return s;
     }
@@ -271,7 +275,11 @@ class Runner {
     record->metrics = result->scores.metrics;
     record->eval_count = result->scores.count;
     record->evaluation_seconds = result->seconds;
-    if (run.speed) return Latency(**model, data, record);
+    if (run.speed) {
+      absl::StatusOr<double> ms = Latency(**model, data, record);
+      if (!ms.ok()) return ms.status();
+      record->forward_ms = *ms;
+    }
     return absl::OkStatus();
   }
 
@@ -401,7 +409,47 @@ class Runner {
 
 }  // namespace
 
+absl::Status ValidateTable(const TableSpec& table) {
+  auto bad = [&](const std::string& what) { return absl::InvalidArgumentError(table.path + ": " + what); };
+  for (const ColumnSpec& c : table.columns) {
+    if (c.task.empty()) continue;
+    absl::StatusOr<const TaskInfo*> task = FindTask(c.task);
+    if (!task.ok()) return bad(absl::StrCat("column ", c.name, ": ", task.status().message()));
+    const auto& metrics = (*task)->metrics;
+    if (std::find(metrics.begin(), metrics.end(), c.metric) == metrics.end() && c.metric != "forward_ms" &&
+        c.metric != "speedup") {
+      return bad(absl::StrFormat("column %s: %s has no metric '%s'", c.name, c.task, c.metric));
+    }
+    if (!c.split.empty()) {
+      if (absl::StatusOr<const SplitInfo*> s = (*task)->Split(c.split); !s.ok()) {
+        return bad(absl::StrCat("column ", c.name, ": ", s.status().message()));
+      }
+    }
+  }
+  if (!table.grid) return absl::OkStatus();
+  for (const RowSpec& row : table.grid->rows) {
+    if (row.method.empty()) continue;
+    if (absl::StatusOr<const Method*> m = FindMethod(row.method); !m.ok()) {
+      return bad(absl::StrCat("row ", row.label, ": ", m.status().message()));
+    }
+    if (row.linears.empty() && table.grid->linears.empty()) {
+      return bad(absl::StrCat("row ", row.label, ": no linears to compress (give grid.linears or the row's)"));
+    }
+  }
+  for (const auto& [name, profile] : table.profiles) {
+    for (const std::string& task : profile.tasks) {
+      if (std::none_of(table.columns.begin(), table.columns.end(), [&](const ColumnSpec& c) { return c.task == task; })) {
+        return bad(absl::StrFormat("profile %s names task %s, which no column has", name, task));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options) {
+  for (const TableSpec& t : tables) {
+    if (absl::Status s = ValidateTable(t); !s.ok()) return s;
+  }
   if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
     return absl::InvalidArgumentError(
         absl::StrFormat("shard %d of %d: need 0 <= index < count", options.shard_index, options.shard_count));

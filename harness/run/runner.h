@@ -36,6 +36,10 @@ struct RunnerSummary {
   double seconds = 0;
 };
 
+// Checks what a spec names before any work: tasks, metrics and splits of columns, methods and linears of
+// rows, the tasks of profiles. InvalidArgument naming the spec file and the offending entry.
+absl::Status ValidateTable(const TableSpec& table);
+
 // The run id of a run: a content hash (16 hex digits). NotFound/InvalidArgument when the checkpoint or
 // the task's data cannot be read (the runner records those as no_data or failed).
 absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options);

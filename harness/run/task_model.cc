@@ -1,6 +1,9 @@
 #include "harness/run/task_model.h"
 
+#include <algorithm>
 #include <chrono>
+#include <numeric>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -49,15 +52,27 @@ absl::Status CheckFamily(const TaskInfo& task, ModelFamily family, const std::st
 }
 
 // Reads one split (empty name: none) and keeps the path.
+// Reads one split (empty name: none); with a limit below the split's size, keeps a seeded random subset in
+// file order (files are often sorted by label: IMDB's negatives come first).
 absl::Status ReadOne(const TaskInfo& task, const std::string& split, const std::vector<std::string>& roots,
                      int64_t limit, std::vector<TextExample>* out, std::string* path) {
   if (split.empty()) return absl::OkStatus();
-  ReadOptions options;
-  options.limit = limit;
-  absl::StatusOr<ReadResult> r = ReadSplit(task, split, roots, options);
+  absl::StatusOr<ReadResult> r = ReadSplit(task, split, roots, ReadOptions{});
   if (!r.ok()) return r.status();
-  *out = std::move(r->examples);
   *path = r->path;
+  std::vector<TextExample>& all = r->examples;
+  if (limit <= 0 || limit >= static_cast<int64_t>(all.size())) {
+    *out = std::move(all);
+    return absl::OkStatus();
+  }
+  std::vector<size_t> order(all.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(kSubsetSeed);
+  std::shuffle(order.begin(), order.end(), rng);
+  order.resize(static_cast<size_t>(limit));
+  std::sort(order.begin(), order.end());
+  out->clear();
+  for (size_t i : order) out->push_back(std::move(all[i]));
   return absl::OkStatus();
 }
 

@@ -20,12 +20,15 @@
 
 namespace lrb {
 
+// The seed of the example subsets that max_train_examples / max_eval_examples keep.
+inline constexpr uint64_t kSubsetSeed = 42;
+
 struct TaskDataOptions {
   std::optional<std::string> data_dir;  // searched first (tasks/data.h)
   std::string train_split;              // empty: the task's train split ("-": none)
   std::string eval_split;               // empty: the task's evaluation split
-  int64_t max_train_examples = 0;       // 0: all
-  int64_t max_eval_examples = 0;        // 0: all
+  int64_t max_train_examples = 0;       // 0: all; else a random subset (seed kSubsetSeed), in file order
+  int64_t max_eval_examples = 0;        // 0: all; likewise
   std::string tokenizer;                // empty: MODEL_DIR/vocab.txt (WordPiece) or MODEL_DIR/spiece.model (T5)
   EncodeOptions encode;                 // max lengths, T5 source prefix, threads
 };
