@@ -17,7 +17,8 @@ inline constexpr char kRunnerVersion[] = "lrbench-run-2";
 // GPU name (nvidia-smi, when `device` is CUDA), LibTorch version and threads, compiler and Abseil versions.
 Provenance CollectProvenance(const std::string& workspace, const std::string& device);
 
-// SHA-256 of a file, remembered per (path, size, mtime) for the life of the process.
+// SHA-256 of a file (of a directory: of its sorted list of files and sizes), remembered per (path, size,
+// mtime) for the life of the process.
 absl::StatusOr<FileHash> HashFile(const std::string& path);
 
 // A checkpoint directory's identity: the hash of its config.json and weight files (model.safetensors, or

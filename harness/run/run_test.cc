@@ -1,5 +1,6 @@
 // Specs (parsing, validation, expansion), golden comparison, and the runner end to end on the embedded
 // bert-mini with a few RTE examples: records, resumption, sharding, failed and no-data runs.
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -9,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "harness/io/file.h"
 #include "harness/run/golden.h"
+#include "harness/run/provenance.h"
 #include "harness/run/record.h"
 #include "harness/run/runner.h"
 #include "harness/run/spec.h"
@@ -154,6 +156,22 @@ TEST(RunRecord, JsonRoundTrip) {
   EXPECT_EQ(RecordToJson(*back), RecordToJson(r));
   EXPECT_THAT(RecordFromJson(R"({"schema": 2})", "r.json").status().message(), HasSubstr("r.json: schema 2"));
   EXPECT_THAT(RecordFromJson(R"({"schema": 1})", "r.json").status().message(), HasSubstr("r.json: malformed"));
+}
+
+// A split stored as a directory tree (aclImdb/train) hashes by its file list and sizes.
+TEST(Provenance, DirectoriesHashByTheirFiles) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/tree";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/pos");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/pos/1_7.txt", "good", false).ok());
+  absl::StatusOr<FileHash> a = HashFile(dir);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->sha256.size(), 64u);
+  ASSERT_TRUE(WriteFileAtomically(dir + "/pos/2_9.txt", "great", false).ok());
+  std::filesystem::last_write_time(dir, std::filesystem::file_time_type::clock::now() + std::chrono::seconds(5));
+  absl::StatusOr<FileHash> b = HashFile(dir);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_NE(a->sha256, b->sha256);
 }
 
 TEST(Runner, RecordsResumesShardsAndRecordsFailures) {

@@ -276,6 +276,10 @@ class Runner {
     record->eval_count = result->scores.count;
     record->evaluation_seconds = result->seconds;
     if (run.speed) {
+      if (run.method.empty()) {  // nothing changed: one measurement serves both
+        record->forward_ms = record->base_forward_ms;
+        return absl::OkStatus();
+      }
       absl::StatusOr<double> ms = Latency(**model, data, record);
       if (!ms.ok()) return ms.status();
       record->forward_ms = *ms;
