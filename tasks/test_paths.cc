@@ -21,4 +21,16 @@ std::string RealDataDir() {
   return stat(embedded.c_str(), &info) == 0 ? embedded : "";
 }
 
+std::vector<std::string> Ids(const ReadResult& result) {
+  std::vector<std::string> ids;
+  for (const TextExample& e : result.examples) ids.push_back(e.id);
+  return ids;
+}
+
+ReadOptions Skipping() {
+  ReadOptions options;
+  options.skip_malformed = true;
+  return options;
+}
+
 }  // namespace lrb

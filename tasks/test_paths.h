@@ -1,8 +1,11 @@
-// Where the reader tests find their files.
+// Where the reader tests find their files, and the small helpers they share.
 #ifndef LRB_TASKS_TEST_PATHS_H_
 #define LRB_TASKS_TEST_PATHS_H_
 
 #include <string>
+#include <vector>
+
+#include "tasks/reader.h"
 
 namespace lrb {
 
@@ -14,6 +17,12 @@ std::string RunfilePath(const std::string& workspace_path);
 // full IMDB) when set, else the embedded default in the runfiles (tests that want it depend on
 // //third_party/embedded:data); empty when neither exists (the real-data tests then skip).
 std::string RealDataDir();
+
+// The ids of the examples read, in order.
+std::vector<std::string> Ids(const ReadResult& result);
+
+// Read options that skip and count malformed rows.
+ReadOptions Skipping();
 
 }  // namespace lrb
 

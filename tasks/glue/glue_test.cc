@@ -26,12 +26,6 @@ absl::StatusOr<ReadResult> Read(const std::string& task_id, const std::string& s
   return ReadGlueTsv(**task, **split, RunfilePath("tasks/glue/testdata/" + file), options);
 }
 
-std::vector<std::string> Ids(const ReadResult& result) {
-  std::vector<std::string> ids;
-  for (const TextExample& e : result.examples) ids.push_back(e.id);
-  return ids;
-}
-
 std::vector<float> Labels(const ReadResult& result) {
   std::vector<float> labels;
   for (const TextExample& e : result.examples) labels.push_back(e.label);

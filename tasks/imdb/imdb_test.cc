@@ -19,18 +19,6 @@ using ::testing::HasSubstr;
 
 std::string Fixture(const std::string& name) { return RunfilePath("tasks/imdb/testdata/" + name); }
 
-std::vector<std::string> Ids(const ReadResult& result) {
-  std::vector<std::string> ids;
-  for (const TextExample& e : result.examples) ids.push_back(e.id);
-  return ids;
-}
-
-ReadOptions Skipping() {
-  ReadOptions options;
-  options.skip_malformed = true;
-  return options;
-}
-
 TEST(ImdbTest, Jsonl) {
   absl::StatusOr<ReadResult> r = ReadImdb(Fixture("test.jsonl"), {});
   ASSERT_TRUE(r.ok()) << r.status();

@@ -18,18 +18,6 @@ using ::testing::HasSubstr;
 
 std::string Fixture(const std::string& name) { return RunfilePath("tasks/samsum/testdata/" + name); }
 
-std::vector<std::string> Ids(const ReadResult& result) {
-  std::vector<std::string> ids;
-  for (const TextExample& e : result.examples) ids.push_back(e.id);
-  return ids;
-}
-
-ReadOptions Skipping() {
-  ReadOptions options;
-  options.skip_malformed = true;
-  return options;
-}
-
 TEST(SamsumTest, OriginalJsonArray) {
   absl::StatusOr<ReadResult> r = ReadSamsum(Fixture("train.json"), {});
   ASSERT_TRUE(r.ok()) << r.status();
