@@ -128,6 +128,38 @@ TEST(GenerationTest, BeamSearchFindsAtLeastAsLikelyASequenceAsGreedy) {
   EXPECT_EQ(*HostTensorToInt64(*model->Forward(inputs, one)->Find("greedy_generate")), gv);
 }
 
+// Greedy decoding runs the decoder one token at a time on cached keys and values; every token it picks
+// must be the argmax of a teacher-forced pass over the whole prefix (no cache), with EOS allowed.
+TEST(GenerationTest, CachedGreedyDecodingPicksTheArgmaxOfTheFullPrefix) {
+  const std::string dir = std::string(kFixtures) + "t5_tiny_gated_untied";
+  std::unique_ptr<Model> model = *Model::Load(dir, OnTestDevice());
+  const SafetensorsFile inputs = *ReadSafetensors(dir + "/expected.safetensors");
+  constexpr int64_t kNew = 16;
+  const HostTensor g = *model->Forward(inputs, {.generate = kNew})->Find("greedy_generate");
+  ASSERT_EQ(g.shape[1], kNew + 1);
+  const int64_t rows = g.shape[0];
+  const std::vector<int64_t> gv = *HostTensorToInt64(g);
+  SafetensorsFile in;
+  ASSERT_TRUE(in.Add("input_ids", *inputs.Find("input_ids")).ok());
+  ASSERT_TRUE(in.Add("attention_mask", *inputs.Find("attention_mask")).ok());
+  std::vector<int64_t> prefix;
+  for (int64_t r = 0; r < rows; ++r) prefix.insert(prefix.end(), gv.begin() + r * (kNew + 1), gv.begin() + r * (kNew + 1) + kNew);
+  ASSERT_TRUE(in.Add("decoder_input_ids", *HostTensorFromInt64({rows, kNew}, prefix)).ok());
+  const HostTensor logits = *model->Forward(in)->Find("logits");
+  const std::vector<float> v = *HostTensorToFloats(logits);
+  const int64_t vocab = logits.shape[2];
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t t = 0; t < kNew; ++t) {
+      const float* row_logits = v.data() + (r * kNew + t) * vocab;
+      const int64_t best = std::max_element(row_logits, row_logits + vocab) - row_logits;
+      EXPECT_EQ(gv[r * (kNew + 1) + t + 1], best) << "row " << r << " step " << t;
+      if (best != 1) continue;  // EOS (id 1 in the fixture's config): padding (0) follows
+      for (int64_t u = t + 2; u <= kNew; ++u) EXPECT_EQ(gv[r * (kNew + 1) + u], 0) << "row " << r << " at " << u;
+      break;
+    }
+  }
+}
+
 TEST(ModelLoadTest, AHeadTheCheckpointLacksIsInitialisedAndReported) {
   LoadOptions options;
   options.head = HeadKind::kMaskedLm;

@@ -61,9 +61,10 @@ struct T5AttentionImpl : torch::nn::Module {
     dropout = register_module("dropout", Dropout(c.attention_dropout));
   }
 
-  // [1, heads, q_len, k_len]
-  torch::Tensor ComputeBias(int64_t q_len, int64_t k_len, const torch::Device& device) {
-    const torch::Tensor ctx = torch::arange(q_len, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(1);
+  // [1, heads, q_len, k_len] for queries at positions q_offset .. q_offset + q_len - 1.
+  torch::Tensor ComputeBias(int64_t q_len, int64_t k_len, const torch::Device& device, int64_t q_offset = 0) {
+    const torch::Tensor ctx =
+        torch::arange(q_offset, q_offset + q_len, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(1);
     const torch::Tensor mem = torch::arange(k_len, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
     const torch::Tensor buckets = RelativePositionBucket(mem - ctx, bidirectional, num_buckets, max_distance);
     return relative_attention_bias(buckets).permute({2, 0, 1}).unsqueeze(0);
@@ -71,12 +72,19 @@ struct T5AttentionImpl : torch::nn::Module {
 
   // x [b, q_len, d], kv [b, k_len, d]; bias [1 or b, heads, q_len, k_len] already holds the mask.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& kv, const torch::Tensor& bias) {
-    const int64_t b = x.size(0);
-    auto split = [&](const torch::Tensor& t) { return t.view({b, -1, heads, head_dim}).transpose(1, 2); };
+    return Attend(Heads(q(x)), Heads(k(kv)), Heads(v(kv)), bias);
+  }
+
+  // [b, len, heads * head_dim] -> [b, heads, len, head_dim]
+  torch::Tensor Heads(const torch::Tensor& t) const { return t.view({t.size(0), -1, heads, head_dim}).transpose(1, 2); }
+
+  // Queries, keys and values already split into heads.
+  torch::Tensor Attend(const torch::Tensor& queries, const torch::Tensor& keys, const torch::Tensor& values,
+                       const torch::Tensor& bias) {
     // No 1/sqrt(d) scaling: T5 folds it into the initialisation of q.
-    torch::Tensor scores = torch::matmul(split(q(x)), split(k(kv)).transpose(-1, -2)) + bias;
+    torch::Tensor scores = torch::matmul(queries, keys.transpose(-1, -2)) + bias;
     const torch::Tensor probs = dropout(torch::softmax(scores.to(torch::kFloat32), -1).to(scores.dtype()));
-    return o(torch::matmul(probs, split(v(kv))).transpose(1, 2).reshape({b, -1, heads * head_dim}));
+    return o(torch::matmul(probs, values).transpose(1, 2).reshape({queries.size(0), -1, heads * head_dim}));
   }
 
   int64_t heads, head_dim;
@@ -127,6 +135,23 @@ struct T5AttentionLayerImpl : torch::nn::Module {
     const torch::Tensor x = layer_norm(h);
     return h + dropout(attention(x, kv.defined() ? kv : x, bias));
   }
+  // The same sublayer for one new decoder position with cached keys and values: self-attention
+  // (source undefined) appends the new position's keys and values; cross-attention computes the
+  // encoder's once, on the first step.
+  torch::Tensor Step(const torch::Tensor& h, const torch::Tensor& source, torch::Tensor& keys, torch::Tensor& values,
+                     const torch::Tensor& bias) {
+    const torch::Tensor x = layer_norm(h);
+    T5AttentionImpl& a = *attention;
+    if (!source.defined()) {
+      const torch::Tensor new_keys = a.Heads(a.k(x)), new_values = a.Heads(a.v(x));
+      keys = keys.defined() ? torch::cat({keys, new_keys}, 2) : new_keys;
+      values = values.defined() ? torch::cat({values, new_values}, 2) : new_values;
+    } else if (!keys.defined()) {
+      keys = a.Heads(a.k(source));
+      values = a.Heads(a.v(source));
+    }
+    return h + dropout(a.Attend(a.Heads(a.q(x)), keys, values, bias));
+  }
   T5Attention attention{nullptr};
   T5LayerNorm layer_norm{nullptr};
   Dropout dropout{nullptr};
@@ -150,6 +175,24 @@ struct T5BlockImpl : torch::nn::Module {
   T5FeedForward feed_forward{nullptr};
 };
 TORCH_MODULE(T5Block);
+
+}  // namespace
+
+// Keys and values of an incremental decode, per decoder block: self-attention over the tokens so far
+// ([b, heads, length, head_dim]) and cross-attention over the encoder states (computed once).
+struct T5DecoderCache {
+  std::vector<torch::Tensor> self_keys, self_values, cross_keys, cross_values;
+  torch::Tensor cross_bias;  // the encoder's additive mask [b, 1, 1, s]
+  int64_t length = 0;
+  // Keeps the batch rows `rows` (beam search); the cross-attention entries are left as they are, which
+  // is right when every row is taken from a row with the same encoder input.
+  void SelectRows(const torch::Tensor& rows) {
+    for (auto* v : {&self_keys, &self_values})
+      for (torch::Tensor& t : *v) t = t.index_select(0, rows);
+  }
+};
+
+namespace {
 
 struct T5StackImpl : torch::nn::Module {
   T5StackImpl(const ModelConfig& c, bool decoder) : decoder(decoder) {
@@ -183,6 +226,27 @@ struct T5StackImpl : torch::nn::Module {
       if (decoder) h = b->cross_attention(h, encoder, cross_bias);
       h = b->feed_forward(h);
     }
+    return dropout(final_layer_norm(h));
+  }
+
+  // Decoder only: the final states [b, 1, d] of one new token (embedded [b, 1, d]) after the cache's
+  // tokens; equal to the last position of forward() on the whole prefix.
+  torch::Tensor Step(const torch::Tensor& embedded, const torch::Tensor& encoder, T5DecoderCache& cache) {
+    const int64_t n = static_cast<int64_t>(block->size());
+    if (cache.self_keys.empty()) {
+      for (auto* v : {&cache.self_keys, &cache.self_values, &cache.cross_keys, &cache.cross_values}) v->resize(n);
+    }
+    // Every earlier position is visible to the newest one, so the bias needs no causal mask.
+    const torch::Tensor self_bias = block[0]->as<T5Block>()->self_attention->attention->ComputeBias(
+        1, cache.length + 1, embedded.device(), cache.length);
+    torch::Tensor h = dropout(embedded);
+    for (int64_t i = 0; i < n; ++i) {
+      auto b = block[i]->as<T5Block>();
+      h = b->self_attention->Step(h, torch::Tensor(), cache.self_keys[i], cache.self_values[i], self_bias);
+      h = b->cross_attention->Step(h, encoder, cache.cross_keys[i], cache.cross_values[i], cache.cross_bias);
+      h = b->feed_forward(h);
+    }
+    ++cache.length;
     return dropout(final_layer_norm(h));
   }
 
@@ -221,10 +285,15 @@ class T5ModelImpl : public LanguageModelImpl {
   // decoder_ids [b, t] -> logits [b, t, vocab]
   torch::Tensor Decode(const torch::Tensor& encoded, const torch::Tensor& encoder_mask01,
                        const torch::Tensor& decoder_ids) {
-    const torch::Tensor h =
-        decoder_(shared_(decoder_ids), torch::ones_like(decoder_ids), encoded, encoder_mask01);
-    if (lm_head_) return lm_head_(scale_ ? h * std::pow(config_.hidden_size, -0.5) : h);
-    return torch::matmul(scale_ ? h * std::pow(config_.hidden_size, -0.5) : h, shared_->weight.t());
+    return Head(decoder_(shared_(decoder_ids), torch::ones_like(decoder_ids), encoded, encoder_mask01));
+  }
+
+  // Logits [b, vocab] of the token after `last_ids` [b, 1], the decode so far being in `cache`
+  // (an empty cache starts with the decoder start token); same as Decode's last position.
+  torch::Tensor DecodeStep(const torch::Tensor& encoded, const torch::Tensor& encoder_mask01,
+                           const torch::Tensor& last_ids, T5DecoderCache& cache) {
+    if (!cache.cross_bias.defined()) cache.cross_bias = AdditiveMask(encoder_mask01, encoded.scalar_type());
+    return Head(decoder_->Step(shared_(last_ids), encoded, cache)).select(1, 0);
   }
 
   NamedTensors Forward(const Batch& batch) override {
@@ -239,6 +308,11 @@ class T5ModelImpl : public LanguageModelImpl {
   }
 
  private:
+  torch::Tensor Head(const torch::Tensor& h) {
+    const torch::Tensor scaled = scale_ ? h * std::pow(config_.hidden_size, -0.5) : h;
+    return lm_head_ ? lm_head_(scaled) : torch::matmul(scaled, shared_->weight.t());
+  }
+
   Embedding shared_{nullptr};
   T5Stack encoder_{nullptr}, decoder_{nullptr};
   Linear lm_head_{nullptr};
@@ -259,14 +333,18 @@ torch::Tensor T5GreedyGenerate(LanguageModelImpl& model, const Batch& batch, int
   const int64_t b = batch.input_ids.size(0);
   torch::Tensor ids = torch::full({b, 1}, c.decoder_start_token_id, batch.input_ids.options());
   torch::Tensor finished = torch::zeros({b}, torch::TensorOptions().dtype(torch::kBool).device(ids.device()));
+  T5DecoderCache cache;
   for (int64_t step = 0; step < max_new_tokens; ++step) {
-    // No key/value cache: the decoder reruns on the prefix (fine for the sizes this runtime targets).
-    torch::Tensor logits = t5.Decode(encoded, mask01, ids).select(1, -1);  // [b, vocab]
+    torch::Tensor logits = t5.DecodeStep(encoded, mask01, ids.slice(1, step, step + 1), cache);  // [b, vocab]
     if (step < min_new_tokens) logits.select(1, c.eos_token_id).fill_(-std::numeric_limits<float>::infinity());
     torch::Tensor next = logits.argmax(-1);
     next = torch::where(finished, torch::full_like(next, c.pad_token_id), next);
     finished = finished.logical_or(next.eq(c.eos_token_id));
     ids = torch::cat({ids, next.unsqueeze(1)}, 1);
+    if (finished.all().item<bool>()) break;  // the rest would be padding
+  }
+  if (ids.size(1) < 1 + max_new_tokens) {
+    ids = torch::cat({ids, torch::full({b, 1 + max_new_tokens - ids.size(1)}, c.pad_token_id, ids.options())}, 1);
   }
   return ids;
 }
@@ -295,9 +373,11 @@ torch::Tensor T5BeamSearch(LanguageModelImpl& model, const Batch& batch, int64_t
   };
   std::vector<std::vector<Hypothesis>> finished(b);
   std::vector<bool> done(b, false);
+  T5DecoderCache cache;
   auto normalised = [&](double sum, int64_t length) { return sum / std::pow(static_cast<double>(length), length_penalty); };
   for (int64_t step = 0; step < max_new_tokens; ++step) {
-    torch::Tensor logp = torch::log_softmax(t5.Decode(encoded, expanded.attention_mask, ids).select(1, -1), -1);
+    torch::Tensor logp =
+        torch::log_softmax(t5.DecodeStep(encoded, expanded.attention_mask, ids.slice(1, step, step + 1), cache), -1);
     if (step < min_new_tokens) logp.select(1, c.eos_token_id).fill_(-std::numeric_limits<float>::infinity());
     const int64_t vocab = logp.size(1);
     const torch::Tensor total = (scores.reshape({b * k, 1}) + logp).reshape({b, k * vocab});
@@ -341,6 +421,7 @@ torch::Tensor T5BeamSearch(LanguageModelImpl& model, const Batch& batch, int64_t
       }
     }
     const torch::Tensor rows = torch::tensor(next_rows, torch::kLong).to(ids.device());
+    cache.SelectRows(rows);  // rows stay within their batch row's k beams, which share one encoder input
     ids = torch::cat({ids.index_select(0, rows), torch::tensor(next_tokens, torch::kLong).to(ids.device()).unsqueeze(1)}, 1);
     scores = torch::tensor(next_scores).to(ids.device()).reshape({b, k});
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
