@@ -9,4 +9,7 @@ extra=()
 if [[ " $* " == *" --tables=all "* && -n "${BUILD_WORKSPACE_DIRECTORY:-}" ]]; then
   extra=(--results_md="$BUILD_WORKSPACE_DIRECTORY/docs/results.md")
 fi
+# `bazel run` starts this script inside its runfiles tree (<target>.runfiles/lrbench); lrbench finds its
+# own runfiles (e.g. the sentencepiece shim) there, also when harness/lrbench was never built on its own.
+export RUNFILES_DIR="${RUNFILES_DIR:-$(cd .. && pwd)}"
 exec harness/lrbench reproduce "$@" "${extra[@]}"
