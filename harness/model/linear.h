@@ -1,6 +1,6 @@
 // The linear layer of every model: dense (y = x W^T + b) until a compression method replaces its weight
-// by a Factorization, which it then executes with LibTorch ops (trainable when asked). Internal to
-// harness/model (pulls in torch). Fast kernels per format are harness/kernels' job (issue #6).
+// by a Factorization, which it then executes by the format's plan (harness/kernels/plan.h) with LibTorch
+// ops, differentiable in the factors (trainable when asked). Internal to harness/model (pulls in torch).
 #ifndef LRB_HARNESS_MODEL_LINEAR_H_
 #define LRB_HARNESS_MODEL_LINEAR_H_
 
@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "harness/kernels/torch_linear.h"
 #include "methods/factorization.h"
 
 namespace lrb {
@@ -20,8 +21,8 @@ class LinearImpl : public torch::nn::Module {
   // x [..., in] -> [..., out]
   torch::Tensor forward(const torch::Tensor& x);
 
-  bool compressed() const { return !format_.empty(); }
-  const std::string& format() const { return format_; }  // FormatName of the factorization, "" when dense
+  bool compressed() const { return !factors_.shapes.format.empty(); }
+  const std::string& format() const { return factors_.shapes.format; }  // FormatName, "" when dense
 
   // The dense weight [out, in] as the methods see it (the reconstruction when compressed).
   Matrix WeightMatrix();
@@ -52,18 +53,12 @@ class LinearImpl : public torch::nn::Module {
   torch::Tensor Register(const std::string& name, torch::Tensor t, bool trainable);
   torch::Tensor DenseWeight();  // [out, in], differentiable in the factors
 
-  std::string format_;
+  TorchFactors factors_;              // shapes.format empty while the layer is dense
   std::vector<std::string> factor_names_;
-  std::vector<torch::Tensor> factors_;  // in the order the format defines
-  std::vector<int64_t> shape_;          // Tucker tensor shape / TT row and col modes
-  torch::Tensor rows_;                  // sparse row indices (buffer)
-  Factorization quantized_;             // codes and seed of a Quantized weight
+  std::vector<torch::Tensor> registered_;  // every factor parameter ever registered (names are reused)
+  Factorization quantized_;           // codes and seed of a Quantized weight
 };
 TORCH_MODULE(Linear);
-
-// Eigen <-> torch (float32, CPU).
-torch::Tensor ToTorch(const Matrix& m);
-Matrix ToMatrix(const torch::Tensor& t);
 
 }  // namespace lrb
 

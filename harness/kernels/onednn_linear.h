@@ -1,0 +1,41 @@
+// The oneDNN (CPU) backend of the compressed linear layer: the plan of plan.h as oneDNN matmul
+// primitives, made once per token count and cached with their constant matrices packed in the layout
+// the primitive prefers, the bias fused into the last GEMM. Host float32, row-major.
+#ifndef LRB_HARNESS_KERNELS_ONEDNN_LINEAR_H_
+#define LRB_HARNESS_KERNELS_ONEDNN_LINEAR_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/kernels/plan.h"
+#include "methods/factorization.h"
+
+namespace lrb {
+
+class OneDnnLinear {
+ public:
+  // `bias` empty: none; else out values. threads > 0: oneDNN runs on that many OpenMP threads, else on
+  // the process's OpenMP default. Errors: a bias of the wrong length, non-finite factors.
+  static absl::StatusOr<std::unique_ptr<OneDnnLinear>> Create(const Factorization& f, std::vector<float> bias,
+                                                              int threads = 0);
+  ~OneDnnLinear();
+
+  // y [tokens, out] = x [tokens, in] W^T + b. Not for concurrent calls on one object (it keeps scratch
+  // buffers per token count).
+  void Forward(const float* x, int64_t tokens, float* y);
+
+  const ForwardPlan& plan() const;
+  int64_t in() const;
+  int64_t out() const;
+
+ private:
+  struct Impl;
+  explicit OneDnnLinear(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lrb
+
+#endif  // LRB_HARNESS_KERNELS_ONEDNN_LINEAR_H_
