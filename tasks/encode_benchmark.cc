@@ -36,6 +36,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "harness/bench/flags.h"
 #include "harness/io/runfiles.h"
 #include "tasks/data.h"
 #include "tasks/encode.h"
@@ -245,9 +246,9 @@ bool ParseOwnFlags(int& argc, char** argv) {
     const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
     flags.vocab = (workspace != nullptr ? std::string(workspace) + "/" : std::string()) + vocab_rel;
   }
-  const int all = omp_get_num_procs();
-  flags.threads = all > 1 ? std::vector<int>{1, all} : std::vector<int>{1};
+  flags.threads = DefaultThreadCounts();
   int kept = 1;
+  bool error = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--data_dir=", 0) == 0) {
@@ -259,16 +260,8 @@ bool ParseOwnFlags(int& argc, char** argv) {
       }
     } else if (arg.rfind("--vocab=", 0) == 0) {
       flags.vocab = arg.substr(8);
-    } else if (arg.rfind("--threads=", 0) == 0) {
-      flags.threads.clear();
-      for (absl::string_view part : absl::StrSplit(arg.substr(10), ',')) {
-        int t = 0;
-        if (!absl::SimpleAtoi(part, &t) || t < 1) {
-          std::fprintf(stderr, "encode_benchmark: %s: expected thread counts >= 1, comma-separated\n", arg.c_str());
-          return false;
-        }
-        flags.threads.push_back(t);
-      }
+    } else if (TakeThreadsFlag("encode_benchmark", arg, &flags.threads, &error)) {
+      if (error) return false;
     } else {
       argv[kept++] = argv[i];
     }

@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "harness/bench/flags.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/model.h"
 #include "harness/model/model_impl.h"
@@ -256,23 +257,15 @@ bool ParseOwnFlags(int& argc, char** argv) {
   BertMiniDir() = env != nullptr ? std::string(env)
                                  : (workspace != nullptr ? std::string(workspace) + "/" : std::string()) +
                                        "../shared/models/bert-mini-mlm";
-  const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  ThreadCounts() = all > 1 ? std::vector<int>{1, all} : std::vector<int>{1};
+  ThreadCounts() = DefaultThreadCounts();
   int kept = 1;
+  bool error = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--bert_mini_dir=", 0) == 0) {
       BertMiniDir() = arg.substr(16);
-    } else if (arg.rfind("--threads=", 0) == 0) {
-      ThreadCounts().clear();
-      for (absl::string_view part : absl::StrSplit(arg.substr(10), ',')) {
-        int t = 0;
-        if (!absl::SimpleAtoi(part, &t) || t < 1) {
-          std::fprintf(stderr, "forward_benchmark: %s: expected thread counts >= 1, comma-separated\n", arg.c_str());
-          return false;
-        }
-        ThreadCounts().push_back(t);
-      }
+    } else if (TakeThreadsFlag("forward_benchmark", arg, &ThreadCounts(), &error)) {
+      if (error) return false;
     } else if (arg.rfind("--finetune_steps=", 0) == 0) {
       if (!absl::SimpleAtoi(arg.substr(17), &FinetuneSteps()) || FinetuneSteps() < 1) {
         std::fprintf(stderr, "forward_benchmark: %s: expected a step count >= 1\n", arg.c_str());
