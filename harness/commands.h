@@ -25,8 +25,8 @@ int RunTokenize(int argc, char** argv);
 int RunScore(int argc, char** argv);
 
 // lrbench reproduce [--tables=all|t1,t2] [--profile=default|smoke|fast] [--model=DIR] [--out=DIR]
-//   [--data_dir=DIR] [--device=cpu] [--shard_index=I --shard_count=N] [--render_only] [--golden=DIR]
-//   [--tolerance=0.5] [--results_md=FILE]
+//   [--data_dir=DIR] [--device=cpu] [--kernels=onednn|libtorch] [--shard_index=I --shard_count=N]
+//   [--render_only] [--golden=DIR] [--tolerance=0.5] [--results_md=FILE]
 int RunReproduce(int argc, char** argv);
 
 // lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]

@@ -77,6 +77,10 @@ int RunReproduce(int argc, char** argv) {
   options.workspace = Workspace();
   options.profile = flags.Take("profile").value_or("default");
   options.device = flags.Take("device").value_or("cpu");
+  options.kernels = flags.Take("kernels").value_or("onednn");
+  if (options.kernels != "onednn" && options.kernels != "libtorch") {
+    return Fail(absl::InvalidArgumentError("--kernels=" + options.kernels + ": expected onednn or libtorch"));
+  }
   if (std::optional<std::string> m = flags.Take("model")) options.model_override = UserPath(*m);
   if (std::optional<std::string> d = flags.Take("data_dir")) options.data_dir = UserPath(*d);
   std::optional<std::string> out = flags.Take("out");

@@ -48,6 +48,13 @@ Commands:
       Scores predictions against the split's gold labels (default: the task's evaluation split) and
       prints one JSON line of metrics. FILE is GLUE-style TSV (header 'index<TAB>prediction', labels by
       name or index, floats for STS-B) or, when named *.jsonl, {"id": ..., "prediction": ...} per line.
+  lrbench reproduce [--tables=all|t1,t2] [--profile=default|fast|smoke] [--model=DIR] [--out=DIR]
+                    [--data_dir=DIR] [--device=cpu|cuda] [--kernels=onednn|libtorch]
+                    [--shard_index=I --shard_count=N] [--render_only] [--golden=DIR] [--tolerance=0.5]
+                    [--results_md=FILE]
+      Runs the grids of the paper tables (results/papers/*.json) resumably, records every run, and
+      renders the tables beside the published rows (results/README.md). CPU inference runs on the
+      oneDNN kernels unless --kernels=libtorch.
   lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
       Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 

@@ -134,6 +134,21 @@ TEST(KernelTest, EveryFormatMatchesItsReconstructionOnEveryBackend) {
   }
 }
 
+// The oneDNN kernel keeps primitives for 32 token counts; counts beyond that evict the oldest, which
+// must then be rebuilt correctly (its packed weights are shared, not freed).
+TEST(KernelTest, OneDnnKernelStaysRightAcrossManyTokenCounts) {
+  const LowRank f{Gaussian(12, 3, 1), Gaussian(3, 10, 2)};
+  const std::vector<float> bias = RowMajor(Gaussian(1, 12, 3));
+  std::unique_ptr<OneDnnLinear> k = *OneDnnLinear::Create(f, bias);
+  for (int64_t tokens : {1, 2, 3, 5, 8, 13, 21, 34, 40, 39, 38, 37, 36, 35, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24,
+                         23, 22, 20, 19, 18, 17, 16, 15, 14, 12, 11, 1, 2, 3}) {
+    const std::vector<float> x = RowMajor(Gaussian(tokens, 10, 100 + tokens));
+    std::vector<float> y(tokens * 12);
+    k->Forward(x.data(), tokens, y.data());
+    ExpectClose(Reference(f, x, tokens, bias), y.data(), "tokens " + std::to_string(tokens));
+  }
+}
+
 TEST(KernelTest, TorchForwardKeepsLeadingDimensionsAndIsDifferentiable) {
   const LowRank f{Gaussian(12, 3, 1), Gaussian(3, 10, 2)};
   TorchFactors t = ToTorchFactors(f, torch::kCPU);

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <deque>
 #include <map>
 #include <utility>
 
@@ -43,7 +44,26 @@ struct OneDnnLinear::Impl {
     std::vector<Step> steps;
     std::vector<std::vector<float>> buffers;  // output of every step but the last
   };
+  // At most kMaxTokenCounts token counts keep their primitives (first in, first out); a model evaluated
+  // on dynamically padded batches meets many counts, and oneDNN's own primitive cache makes re-creating
+  // an evicted one cheap.
+  static constexpr size_t kMaxTokenCounts = 32;
   std::map<int64_t, Prepared> prepared;
+  std::deque<int64_t> prepared_order;
+  // Packed constant matrices per step, shared by every token count whose primitive wants that layout.
+  std::vector<std::vector<std::pair<memory::desc, memory>>> packed;
+
+  memory Packed(size_t step, const memory::desc& want, const ChainStep& s) {
+    if (packed.size() <= step) packed.resize(step + 1);
+    for (const auto& [desc, mem] : packed[step]) {
+      if (desc == want) return mem;
+    }
+    memory plain({{s.a, s.b}, kF32, Tag::ba}, Engine(), matrices[step].data());
+    memory mem(want, Engine());
+    dnnl::reorder(plain, mem).execute(stream, plain, mem);
+    packed[step].push_back({want, mem});
+    return mem;
+  }
 
   Prepared Prepare(int64_t tokens) {
     Prepared p;
@@ -67,9 +87,7 @@ struct OneDnnLinear::Impl {
         const memory::desc bias_md = step.fused_bias ? memory::desc({1, s.b}, kF32, Tag::ab) : memory::desc();
         const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, w_any, bias_md, dst_md), Engine());
         step.primitive = dnnl::matmul(pd);
-        memory plain({{s.a, s.b}, kF32, Tag::ba}, Engine(), c);
-        step.weights = memory(pd.weights_desc(), Engine());
-        dnnl::reorder(plain, step.weights).execute(stream, plain, step.weights);
+        step.weights = Packed(i, pd.weights_desc(), s);
         step.src = memory(src_md, Engine(), DNNL_MEMORY_NONE);
         step.dst = memory(dst_md, Engine(), DNNL_MEMORY_NONE);
         if (step.fused_bias) step.bias = memory(bias_md, Engine(), bias.data());
@@ -96,7 +114,14 @@ struct OneDnnLinear::Impl {
   void Forward(const float* x, int64_t tokens, float* y) {
     if (threads > 0) omp_set_num_threads(threads);
     auto it = prepared.find(tokens);
-    if (it == prepared.end()) it = prepared.emplace(tokens, Prepare(tokens)).first;
+    if (it == prepared.end()) {
+      if (prepared.size() >= kMaxTokenCounts) {
+        prepared.erase(prepared_order.front());
+        prepared_order.pop_front();
+      }
+      it = prepared.emplace(tokens, Prepare(tokens)).first;
+      prepared_order.push_back(tokens);
+    }
     Prepared& p = it->second;
     const size_t n = p.steps.size();
     const float* input = x;

@@ -1,6 +1,8 @@
 // The oneDNN (CPU) backend of the compressed linear layer: the plan of plan.h as oneDNN matmul
-// primitives, made once per token count and cached with their constant matrices packed in the layout
-// the primitive prefers, the bias fused into the last GEMM. Host float32, row-major.
+// primitives, made once per token count (the 32 most recent counts are kept), the constant matrices
+// packed once in the layout the primitives prefer, the bias fused into the last GEMM where its rows are
+// tokens. Host float32, row-major. (A runtime token dimension, one primitive for every count, measured
+// up to 2x slower at 1 token and is refused by oneDNN 2.6 for the batched steps.)
 #ifndef LRB_HARNESS_KERNELS_ONEDNN_LINEAR_H_
 #define LRB_HARNESS_KERNELS_ONEDNN_LINEAR_H_
 

@@ -57,29 +57,40 @@ TEST(ModelSurgeryTest, PatternsSelectLinearsByName) {
   EXPECT_NE(none.status().message().find("no linear layer matches 'decoder.*'"), std::string::npos);
 }
 
-// Every format runs inside the model (low rank as two thin products, Kronecker as vec(A X B^T), the
-// others through their reconstruction) and must agree with the dense product of the reconstruction.
-// Both paths are float32 sums over at most 128 terms: 1e-4 absolute on O(1) hidden states.
+// Every format runs inside the model by its plan (harness/kernels), with the oneDNN kernels and with
+// LibTorch ops, and must agree with LibTorch's dense product of the reconstruction. Both paths are
+// float32 sums over at most 128 terms: 1e-4 absolute on O(1) hidden states.
 TEST(ModelSurgeryTest, EveryFormatMatchesTheDenseProductOfItsReconstruction) {
-  for (const Method* m : AllMethods()) {
-    std::unique_ptr<Model> compressed = *Model::Load(kBert);
-    std::unique_ptr<Model> dense = *Model::Load(kBert);
-    absl::StatusOr<std::vector<LinearReplacement>> r = compressed->ReplaceLinears(kEncoderLinears, Through(m), false);
-    ASSERT_TRUE(r.ok()) << m->Id() << ": " << r.status();
-    ASSERT_EQ(r->size(), 12u);
-    ASSERT_TRUE(dense
-                    ->ReplaceLinears(kEncoderLinears,
-                                     [m](const std::string& n, const Matrix& w) -> absl::StatusOr<Factorization> {
-                                       absl::StatusOr<Factorization> f = Through(m)(n, w);
-                                       if (!f.ok()) return f.status();
-                                       return Factorization(Dense{Reconstruct(*f)});
-                                     },
-                                     false)
-                    .ok());
-    EXPECT_LT(MaxAbsDiff(Output(*compressed, "last_hidden_state"), Output(*dense, "last_hidden_state")), 1e-4)
-        << m->Id();
-    for (const LinearReplacement& x : *r) EXPECT_LT(x.rel_error, 1.0) << m->Id() << " " << x.name;
+  LoadOptions libtorch;
+  libtorch.kernels = "libtorch";
+  for (const std::string kernels : {"onednn", "libtorch"}) {
+    for (const Method* m : AllMethods()) {
+      LoadOptions options;
+      options.kernels = kernels;
+      std::unique_ptr<Model> compressed = *Model::Load(kBert, options);
+      std::unique_ptr<Model> dense = *Model::Load(kBert, libtorch);
+      absl::StatusOr<std::vector<LinearReplacement>> r = compressed->ReplaceLinears(kEncoderLinears, Through(m), false);
+      ASSERT_TRUE(r.ok()) << m->Id() << ": " << r.status();
+      ASSERT_EQ(r->size(), 12u);
+      ASSERT_TRUE(dense
+                      ->ReplaceLinears(kEncoderLinears,
+                                       [m](const std::string& n, const Matrix& w) -> absl::StatusOr<Factorization> {
+                                         absl::StatusOr<Factorization> f = Through(m)(n, w);
+                                         if (!f.ok()) return f.status();
+                                         return Factorization(Dense{Reconstruct(*f)});
+                                       },
+                                       false)
+                      .ok());
+      EXPECT_LT(MaxAbsDiff(Output(*compressed, "last_hidden_state"), Output(*dense, "last_hidden_state")), 1e-4)
+          << m->Id() << " on " << kernels;
+      for (const LinearReplacement& x : *r) EXPECT_LT(x.rel_error, 1.0) << m->Id() << " " << x.name;
+    }
   }
+  LoadOptions unknown;
+  unknown.kernels = "mkl";
+  absl::StatusOr<std::unique_ptr<Model>> bad = Model::Load(kBert, unknown);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown kernels 'mkl'"), std::string::npos) << bad.status();
 }
 
 TEST(ModelSurgeryTest, LowRankQueriesStoreFewerParametersAndChangeTheOutput) {

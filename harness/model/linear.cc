@@ -25,7 +25,13 @@ torch::Tensor LinearImpl::Register(const std::string& name, torch::Tensor t, boo
   return registered_.back();
 }
 
+void LinearImpl::UseOneDnn(bool on) {
+  use_onednn_ = on;
+  onednn_.reset();
+}
+
 void LinearImpl::SetFactorization(const Factorization& f, bool trainable) {
+  onednn_.reset();
   const auto [m, n] = MatrixShape(f);
   TORCH_CHECK(m == out_features && n == in_features, "factorization is ", m, "x", n, ", the layer ", out_features,
               "x", in_features);
@@ -90,6 +96,26 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
     xtx_ += torch::matmul(rows.t(), rows);
     input_rows_ += rows.size(0);
   }
+  if (use_onednn_ && !record_inputs_ && !torch::GradMode::is_enabled() && x.device().is_cpu() &&
+      x.scalar_type() == torch::kFloat32) {
+    if (!onednn_) {
+      std::vector<float> b;
+      if (bias.defined()) {
+        const torch::Tensor c = bias.detach().contiguous();
+        b.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+      }
+      absl::StatusOr<std::unique_ptr<OneDnnLinear>> k = OneDnnLinear::Create(CurrentFactorization(), std::move(b));
+      TORCH_CHECK(k.ok(), "oneDNN kernel: ", std::string(k.status().message()));
+      onednn_ = std::move(*k);
+    }
+    const torch::Tensor xc = x.contiguous();
+    std::vector<int64_t> shape = x.sizes().vec();
+    shape.back() = out_features;
+    torch::Tensor y = torch::empty(shape, x.options());
+    onednn_->Forward(xc.data_ptr<float>(), xc.numel() / in_features, y.data_ptr<float>());
+    return y;
+  }
+  onednn_.reset();
   if (compressed()) return TorchLinearForward(factors_, x, bias);
   const torch::Tensor y = torch::matmul(x, weight.t());
   return bias.defined() ? y + bias : y;

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "harness/kernels/onednn_linear.h"
 #include "harness/kernels/torch_linear.h"
 #include "methods/factorization.h"
 
@@ -36,6 +37,11 @@ class LinearImpl : public torch::nn::Module {
   Factorization CurrentFactorization();
   std::vector<std::string> FactorParameterNames() const { return factor_names_; }
 
+  // Inference (no gradients) on the CPU through the oneDNN kernel of harness/kernels, built on the
+  // first such call from the current weights and dropped by any other call (the weights may change
+  // after a training step) or a new factorization. Off: LibTorch ops throughout.
+  void UseOneDnn(bool on);
+
   // Input statistics (DRONE): while recording, every forward adds X^T X of its inputs (rows = tokens,
   // float64) and counts the rows.
   void RecordInputs(bool on);
@@ -57,6 +63,8 @@ class LinearImpl : public torch::nn::Module {
   std::vector<std::string> factor_names_;
   std::vector<torch::Tensor> registered_;  // every factor parameter ever registered (names are reused)
   Factorization quantized_;           // codes and seed of a Quantized weight
+  bool use_onednn_ = false;
+  std::shared_ptr<OneDnnLinear> onednn_;
 };
 TORCH_MODULE(Linear);
 

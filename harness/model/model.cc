@@ -74,9 +74,21 @@ absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& na
   return torch::from_blob(v->data(), {static_cast<int64_t>(v->size())}, torch::kFloat32).clone().reshape(t.shape);
 }
 
+absl::Status CheckKernels(const std::string& kernels) {
+  if (kernels == "onednn" || kernels == "libtorch") return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("unknown kernels '%s' (onednn, libtorch)", kernels));
+}
+
+void SetKernels(LanguageModelImpl& module, const std::string& kernels) {
+  for (const auto& item : module.named_modules("", /*include_self=*/false)) {
+    if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) linear->UseOneDnn(kernels == "onednn");
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
+  if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
   absl::StatusOr<ModelConfig> config = ReadModelConfig(dir);
   if (!config.ok()) return config.status();
   if (options.head) config->head = *options.head;
@@ -176,10 +188,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   }
   impl->module->to(impl->device);
   impl->module->eval();
+  SetKernels(*impl->module, options.kernels);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelConfig& config, const LoadOptions& options) {
+  if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
   auto impl = std::make_unique<Impl>();
   absl::StatusOr<torch::Device> device = ParseDevice(options.device);
   if (!device.ok()) return device.status();
@@ -195,6 +209,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelConfig& config, 
   }
   impl->module->to(impl->device);
   impl->module->eval();
+  SetKernels(*impl->module, options.kernels);
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 

@@ -22,6 +22,10 @@ struct LoadOptions {
   std::optional<HeadKind> head;          // override the config's architecture (e.g. a classifier on an MLM)
   std::optional<int64_t> num_labels;     // with head = kSequenceClassification
   uint64_t seed = 0;                     // initialisation of heads the checkpoint lacks
+  // How linear layers run inference (no gradients) on the CPU: "onednn" (harness/kernels/onednn_linear.h,
+  // the faster backend in //harness/kernels:linear_benchmark) or "libtorch". Training and CUDA always use
+  // LibTorch ops.
+  std::string kernels = "onednn";
 };
 
 // What loading did with the checkpoint's keys.

@@ -50,7 +50,7 @@ struct RunRecord {
   std::optional<double> forward_ms;       // "speed" rows: median latency of one batch, as compressed
   std::optional<double> base_forward_ms;  // the same batch through the uncompressed model, same run
   int64_t forward_batch = 0, forward_seq = 0;
-  std::string backend;               // how the linears executed ("libtorch-cpu", "libtorch-cuda")
+  std::string backend;               // how the linears ran inference ("onednn-cpu", "libtorch-cpu", "libtorch-cuda")
   Provenance provenance;
 };
 

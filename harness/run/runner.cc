@@ -125,7 +125,8 @@ class Runner {
                                                    const std::string& model_dir, const TaskData& data,
                                                    const std::string& base_key, RunRecord* record) {
     const uint64_t seed = run.finetune_base ? run.finetune_base->seed : 42;
-    const LoadOptions load = TaskLoadOptions(task, options_.device, seed);
+    LoadOptions load = TaskLoadOptions(task, options_.device, seed);
+    load.kernels = options_.kernels;
     if (!run.finetune_base) return Model::Load(model_dir, load);
     const std::string dir = options_.out_dir + "/cache/base/" + base_key;
     if (std::filesystem::exists(dir + "/DONE")) {
@@ -296,7 +297,9 @@ class Runner {
     record.profile = options_.profile;
     record.spec_json = RunSpecJson(run);
     record.provenance = provenance_;
-    record.backend = options_.device.rfind("cuda", 0) == 0 ? "libtorch-cuda" : "libtorch-cpu";
+    record.backend = options_.device.rfind("cuda", 0) == 0 ? "libtorch-cuda"
+                     : options_.kernels == "onednn"         ? "onednn-cpu"
+                                                            : "libtorch-cpu";
     record.status = "ok";
     auto fail = [&](const absl::Status& s) {
       const bool missing = s.code() == absl::StatusCode::kNotFound && absl::StrContains(s.message(), "no data for");

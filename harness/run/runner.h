@@ -24,6 +24,9 @@ struct RunnerOptions {
   std::string model_override;
   std::optional<std::string> data_dir;
   std::string device = "cpu";
+  // CPU inference kernels (LoadOptions::kernels). Like the thread count, not part of a run's id: compare
+  // kernels with separate --out directories.
+  std::string kernels = "onednn";
   int shard_index = 0;  // this process runs the runs i with i % shard_count == shard_index
   int shard_count = 1;
   std::function<void(const std::string&)> progress;  // progress lines (with ETA)
