@@ -3,7 +3,10 @@
 // which puts PyTorch eager's figures for the same models, shapes and threads beside these in one report.
 //
 // Names:
-//   forward/lrbench/<model>/batch:<b>/seq:<s>/threads:<t>    Model::Forward (host tensors in and out)
+//   forward/lrbench/<model>/batch:<b>/seq:<s>/threads:<t>    Model::Forward (host tensors in and out), the
+//                                                           linears on the oneDNN kernels (the default)
+//   forward/lrbench_libtorch/<model>/...                     the same with LibTorch ops (--kernels=libtorch)
+//   <model>: bert-mini, bert-base, and both with -svd33 (every encoder linear at a third of its rank)
 //   overhead/lrbench/bert-mini/batch:1/seq:128/threads:<t>   what the host tensors cost (see BM_Overhead)
 //   finetune/lrbench/bert-mini/batch:32/seq:64/threads:<t>   Finetune, one epoch of --finetune_steps steps
 // Both models carry a sequence-classification head (pooler + 2-label classifier), the GLUE use; bert-mini's
@@ -30,6 +33,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -39,6 +43,7 @@
 #include "harness/model/model.h"
 #include "harness/model/model_impl.h"
 #include "harness/model/training.h"
+#include "methods/registry.h"
 
 namespace lrb {
 namespace {
@@ -79,19 +84,37 @@ ModelConfig BertBaseConfig() {
 }
 
 // A fresh model of `name` ("bert-mini", "bert-base") with a 2-label classification head.
-absl::StatusOr<std::unique_ptr<Model>> MakeModel(const std::string& name) {
+// "bert-mini" or "bert-base", with "-svd33": every encoder linear replaced by its truncated SVD at a third
+// of its full rank (min(out, in) / 3: 256 for BERT-base, 85 for bert-mini); kernels "onednn" or "libtorch".
+absl::StatusOr<std::unique_ptr<Model>> MakeModel(const std::string& name, const std::string& kernels) {
   LoadOptions options;
   options.head = HeadKind::kSequenceClassification;
   options.num_labels = 2;
-  if (name == "bert-mini") return Model::Load(BertMiniDir(), options);
-  return Model::Create(BertBaseConfig(), options);
+  options.kernels = kernels;
+  absl::StatusOr<std::unique_ptr<Model>> model = absl::StartsWith(name, "bert-mini")
+                                                     ? Model::Load(BertMiniDir(), options)
+                                                     : Model::Create(BertBaseConfig(), options);
+  if (!model.ok() || !absl::EndsWith(name, "-svd33")) return model;
+  absl::StatusOr<const Method*> method = FindMethod("svd");
+  if (!method.ok()) return method.status();
+  absl::StatusOr<std::vector<LinearReplacement>> replaced = (*model)->ReplaceLinears(
+      "bert.encoder.**",
+      [&](const std::string&, const Matrix& w) -> absl::StatusOr<Factorization> {
+        absl::StatusOr<Compressed> c = (*method)->Compress({&w}, Budget::Rank(std::min(w.rows(), w.cols()) / 3), {});
+        if (!c.ok()) return c.status();
+        return c->factorization;
+      },
+      /*trainable=*/false);
+  if (!replaced.ok()) return replaced.status();
+  return model;
 }
 
 // Forward-only models are shared by all cases (creating BERT-base takes seconds).
-absl::StatusOr<Model*> SharedModel(const std::string& name) {
+absl::StatusOr<Model*> SharedModel(const std::string& name, const std::string& kernels) {
   static auto* cache = new std::map<std::string, absl::StatusOr<std::unique_ptr<Model>>>;
-  auto it = cache->find(name);
-  if (it == cache->end()) it = cache->emplace(name, MakeModel(name)).first;
+  const std::string key = name + "/" + kernels;
+  auto it = cache->find(key);
+  if (it == cache->end()) it = cache->emplace(key, MakeModel(name, kernels)).first;
   if (!it->second.ok()) return it->second.status();
   return it->second->get();
 }
@@ -118,14 +141,15 @@ void Skip(benchmark::State& state, const absl::Status& status) {
   state.SkipWithError(std::string(status.message()).c_str());
 }
 
-void BM_Forward(benchmark::State& state, const std::string& model_name, int64_t batch, int64_t seq, int threads) {
-  absl::StatusOr<Model*> model = SharedModel(model_name);
+void BM_Forward(benchmark::State& state, const std::string& model_name, int64_t batch, int64_t seq, int threads,
+                const std::string& kernels) {
+  absl::StatusOr<Model*> model = SharedModel(model_name, kernels);
   if (!model.ok()) return Skip(state, model.status());
   at::set_num_threads(threads);
   const SafetensorsFile inputs = HostInputs(batch, seq, (*model)->config().vocab_size);
   // One untimed call per case (allocator, OpenMP pool), not per repetition: BERT-base at batch 32 takes seconds.
-  static auto* warm = new std::set<std::tuple<std::string, int64_t, int64_t, int>>;
-  if (warm->insert({model_name, batch, seq, threads}).second) {
+  static auto* warm = new std::set<std::tuple<std::string, std::string, int64_t, int64_t, int>>;
+  if (warm->insert({model_name, kernels, batch, seq, threads}).second) {
     absl::StatusOr<SafetensorsFile> out = (*model)->Forward(inputs);
     if (!out.ok()) return Skip(state, out.status());
   }
@@ -144,7 +168,7 @@ void BM_Forward(benchmark::State& state, const std::string& model_name, int64_t 
 // other processes hits all three alike. Counters: the median milliseconds per call of each.
 void BM_Overhead(benchmark::State& state, const std::string& model_name, int64_t batch, int64_t seq, int threads,
                  int calls) {
-  absl::StatusOr<Model*> model = SharedModel(model_name);
+  absl::StatusOr<Model*> model = SharedModel(model_name, "onednn");
   if (!model.ok()) return Skip(state, model.status());
   at::set_num_threads(threads);
   const int64_t vocab = (*model)->config().vocab_size;
@@ -200,7 +224,7 @@ std::vector<Example> SyntheticExamples(int64_t count, int64_t seq, int64_t vocab
 
 // Each iteration is one Finetune call: a fresh AdamW, one epoch of FinetuneSteps() steps, no evaluation.
 void BM_Finetune(benchmark::State& state, int64_t batch, int64_t seq, int threads) {
-  absl::StatusOr<std::unique_ptr<Model>> model = MakeModel("bert-mini");  // its own: training changes it
+  absl::StatusOr<std::unique_ptr<Model>> model = MakeModel("bert-mini", "onednn");  // its own: training changes it
   if (!model.ok()) return Skip(state, model.status());
   at::set_num_threads(threads);
   const int64_t steps = FinetuneSteps();
@@ -226,14 +250,17 @@ void BM_Finetune(benchmark::State& state, int64_t batch, int64_t seq, int thread
 void RegisterAll() {
   const int64_t seq = 128;
   for (int threads : ThreadCounts()) {
-    for (const char* model : {"bert-mini", "bert-base"}) {
-      for (int64_t batch : {1, 8, 32}) {
-        const std::string name =
-            absl::StrFormat("forward/lrbench/%s/batch:%d/seq:%d/threads:%d", model, batch, seq, threads);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Forward, std::string(model), batch, seq, threads)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime()
-            ->MinTime(1.0);
+    for (const char* model : {"bert-mini", "bert-base", "bert-mini-svd33", "bert-base-svd33"}) {
+      for (const std::string kernels : {"onednn", "libtorch"}) {
+        for (int64_t batch : {1, 8, 32}) {
+          const std::string name = absl::StrFormat("forward/%s/%s/batch:%d/seq:%d/threads:%d",
+                                                   kernels == "onednn" ? "lrbench" : "lrbench_libtorch", model,
+                                                   batch, seq, threads);
+          benchmark::RegisterBenchmark(name.c_str(), BM_Forward, std::string(model), batch, seq, threads, kernels)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime()
+              ->MinTime(1.0);
+        }
       }
     }
     const std::string overhead =
