@@ -37,6 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "harness/bench/flags.h"
+#include "harness/bench/main.h"
 #include "harness/io/runfiles.h"
 #include "tasks/data.h"
 #include "tasks/encode.h"
@@ -273,12 +274,4 @@ bool ParseOwnFlags(int& argc, char** argv) {
 }  // namespace
 }  // namespace lrb
 
-int main(int argc, char** argv) {
-  if (!lrb::ParseOwnFlags(argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  if (!lrb::RegisterAll()) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return lrb::BenchmarkMain(argc, argv, lrb::ParseOwnFlags, lrb::RegisterAll); }

@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "harness/bench/flags.h"
+#include "harness/bench/main.h"
 #include "harness/kernels/onednn_linear.h"
 #include "harness/kernels/plan.h"
 #include "harness/kernels/torch_linear.h"
@@ -173,7 +174,7 @@ void BM_Torch(benchmark::State& state, const Factorization* f, int64_t tokens, i
   SetCounters(state, plan, *f, tokens);
 }
 
-void RegisterAll() {
+bool RegisterAll() {
   static std::vector<std::unique_ptr<Case>> cases;  // alive while the benchmarks run
   const std::vector<std::pair<int64_t, int64_t>> shapes = {{768, 768}, {3072, 768}, {768, 3072}};
   const bool cuda = torch::cuda::is_available();
@@ -200,6 +201,7 @@ void RegisterAll() {
       }
     }
   }
+  return true;
 }
 
 bool ParseOwnFlags(int& argc, char** argv) {
@@ -231,12 +233,4 @@ bool ParseOwnFlags(int& argc, char** argv) {
 }  // namespace
 }  // namespace lrb
 
-int main(int argc, char** argv) {
-  if (!lrb::ParseOwnFlags(argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  lrb::RegisterAll();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return lrb::BenchmarkMain(argc, argv, lrb::ParseOwnFlags, lrb::RegisterAll); }

@@ -39,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "harness/bench/flags.h"
+#include "harness/bench/main.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/model.h"
 #include "harness/model/model_impl.h"
@@ -247,7 +248,7 @@ void BM_Finetune(benchmark::State& state, int64_t batch, int64_t seq, int thread
   state.counters["steps"] = static_cast<double>(steps);
 }
 
-void RegisterAll() {
+bool RegisterAll() {
   const int64_t seq = 128;
   for (int threads : ThreadCounts()) {
     for (const char* model : {"bert-mini", "bert-base", "bert-mini-svd33", "bert-base-svd33"}) {
@@ -275,6 +276,7 @@ void RegisterAll() {
         ->UseRealTime()
         ->Iterations(1);
   }
+  return true;
 }
 
 // Takes this binary's own flags out of argv (Google Benchmark refuses flags it does not know).
@@ -309,15 +311,4 @@ bool ParseOwnFlags(int& argc, char** argv) {
 }  // namespace
 }  // namespace lrb
 
-int main(int argc, char** argv) {
-  if (!lrb::ParseOwnFlags(argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  // The allocator policy changes large-batch results by 2x or more (see docs/performance.md): record it.
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  benchmark::AddCustomContext("glibc_tunables", tunables != nullptr ? tunables : "");
-  lrb::RegisterAll();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return lrb::BenchmarkMain(argc, argv, lrb::ParseOwnFlags, lrb::RegisterAll); }
