@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools/setup.sh >/dev/null
 rm -rf .cuda-deps && mkdir -p .cuda-deps/include .cuda-deps/lib
-cp -r /usr/include/absl /usr/include/nlohmann /usr/include/utf8proc.h /usr/include/eigen3 .cuda-deps/include/
+cp -r /usr/include/absl /usr/include/nlohmann /usr/include/utf8proc.h /usr/include/eigen3 /usr/include/oneapi .cuda-deps/include/
+cp /usr/include/dnnl*.h* .cuda-deps/include/
 cp /usr/include/lapacke*.h /usr/include/cblas*.h .cuda-deps/include/ 2>/dev/null || cp /usr/include/lapacke*.h .cuda-deps/include/
 # Real files, not symlinks: the device transfer keeps links as links only.
 libdir=/usr/lib/x86_64-linux-gnu
@@ -18,7 +19,7 @@ for f in "$libdir"/libabsl_*.so "$libdir"/libabsl_*.so.20220623; do cp -L "$f" .
 bazel build //tasks/tokenizers/sentencepiece:libspm_shim.so >/dev/null 2>&1
 cp -L bazel-bin/tasks/tokenizers/sentencepiece/libspm_shim.so .cuda-deps/lib/
 # Every library these need that is not part of glibc/libstdc++, under the soname the loader asks for.
-for lib in "$libdir"/libutf8proc.so.2 "$libdir"/liblapacke.so.3 bazel-bin/tasks/tokenizers/sentencepiece/libspm_shim.so; do
+for lib in "$libdir"/libutf8proc.so.2 "$libdir"/liblapacke.so.3 "$libdir"/libdnnl.so.2 bazel-bin/tasks/tokenizers/sentencepiece/libspm_shim.so; do
   ldd "$lib" | awk '$3 ~ /^\// { print $1, $3 }' | while read -r soname path; do
     case "$soname" in libc.so*|libm.so*|libstdc++.so*|libgcc_s.so*|ld-linux*|libpthread.so*|libdl.so*|librt.so*) continue ;; esac
     cp -L "$path" ".cuda-deps/lib/$soname"
@@ -27,7 +28,7 @@ for lib in "$libdir"/libutf8proc.so.2 "$libdir"/liblapacke.so.3 bazel-bin/tasks/
 done
 # Link-time names for the libraries linked by name.
 # The sources of each target, workspace-relative (the shim itself is prebuilt above).
-for target in //harness:lrbench //harness/model:parity_test //harness/model:training_test; do
+for target in //harness:lrbench //harness/model:parity_test //harness/model:training_test //harness/kernels:kernel_test; do
   name=${target##*:}
   bazel query "filter('\.cc$', kind('source file', deps($target)))" 2>/dev/null | grep '^//' |
     grep -v 'spm_shim.cc' | sed 's|^//||; s|:|/|; s|^/||' > ".cuda-deps/$name.srcs"
