@@ -414,7 +414,7 @@ absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceLinears(const std::
       return absl::InvalidArgumentError(absl::StrFormat("%s: the factorization is %dx%d, the weight %dx%d", name,
                                                         MatrixShape(*f).first, MatrixShape(*f).second, w.rows(), w.cols()));
     }
-    LinearReplacement r{name, std::string(FormatName(*f)), w.size(), StoredParams(*f),
+    LinearReplacement r{name, std::string(FormatName(*f)), w.size(), StoredParams(*f), StoredBits(*f),
                         (w - Reconstruct(*f)).norm() / std::max(w.norm(), 1e-30f)};
     try {
       linear->SetFactorization(*f, trainable);

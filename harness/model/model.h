@@ -41,6 +41,7 @@ struct LinearReplacement {
   std::string format;  // FormatName of the factorization
   int64_t params_before = 0;
   int64_t params_after = 0;
+  int64_t bits_after = 0;  // StoredBits of the factorization (32 per float, `bits` per code): the dense layer stores 32 * params_before
   double rel_error = 0;  // ||W - W_hat||_F / ||W||_F
 };
 

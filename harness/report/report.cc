@@ -332,12 +332,20 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
     }
     if (params_record != nullptr) {
       row.params = FormatParams(params_record->params_after);
+      std::vector<std::string> notes;
       if (!is_baseline && params_record->params_before > 0) {
-        absl::StrAppend(&row.params, " (",
-                        static_cast<int64_t>(std::llround(100.0 * static_cast<double>(params_record->params_after) /
-                                                          static_cast<double>(params_record->params_before))),
-                        " %)");
+        notes.push_back(absl::StrCat(std::llround(100.0 * static_cast<double>(params_record->params_after) /
+                                                  static_cast<double>(params_record->params_before)),
+                                     " %"));
       }
+      // Quantized layers store as many numbers but fewer bits: say how many bits the compressed linears keep.
+      if (!is_baseline && params_record->linear_bits_after > 0 &&
+          params_record->linear_bits_after < 32 * params_record->linear_params_after) {
+        notes.push_back(absl::StrFormat("compressed linears at %.1f %% of their bits",
+                                        100.0 * static_cast<double>(params_record->linear_bits_after) /
+                                            (32.0 * static_cast<double>(params_record->linear_params_before))));
+      }
+      if (!notes.empty()) absl::StrAppend(&row.params, " (", absl::StrJoin(notes, "; "), ")");
     }
     group.rows.push_back(std::move(row));
   }
@@ -444,6 +452,7 @@ std::string CsvField(const std::string& text) {
 std::string Or(const std::string& text, const std::string& fallback) { return text.empty() ? fallback : text; }
 
 std::string MeasuredLine(const RenderContext& context) {
+  if (context.commit.empty() && context.date.empty()) return "Measured: no runs yet.";
   return absl::StrCat("Measured: profile ", ProfileName(context), ", commit ", Or(context.commit, "unknown"),
                       ", machine ", Or(context.machine, "unknown"), ", date ", Or(context.date, "unknown"),
                       ", duration ", Or(context.duration, "unknown"));

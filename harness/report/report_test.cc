@@ -279,6 +279,33 @@ TEST(ReportTest, PendingSpec) {
   EXPECT_NE(t.latex.find("pending (issue \\#7)"), std::string::npos);
 }
 
+// A table no run has produced yet says so instead of "commit unknown, machine unknown".
+TEST(ReportTest, NoRecordsSayNoRunsYet) {
+  TableSpec spec = Spec();
+  spec.status = "pending";
+  spec.grid.reset();
+  const RenderedTable t = RenderTable(spec, {}, RenderContext{"default", "", "", "", ""});
+  EXPECT_TRUE(EndsWith(t.markdown, "\nMeasured: no runs yet.\n")) << t.markdown;
+}
+
+// Quantized rows store as many numbers as the dense layers: the params cell adds the share of bits the
+// compressed linears keep (4-bit codes of pairs plus centroids: about 4/32 = 12.5 % and a little more).
+TEST(ReportTest, QuantizedRowsShowTheirBits) {
+  std::vector<RunRecord> records = Records();
+  RunRecord& svd = records[2];
+  svd.linear_params_before = 3000000;
+  svd.linear_params_after = 3000000;
+  svd.linear_bits_after = 12000000;  // 4 bits per number
+  const RenderedTable t = RenderTable(Spec(), records, Context());
+  EXPECT_NE(t.markdown.find("| SVD | bert-mini | 8.3M (74 %; compressed linears at 12.5 % of their bits) |"),
+            std::string::npos)
+      << t.markdown;
+  // A float factorization (32 bits per number) adds nothing.
+  svd.linear_bits_after = 32 * svd.linear_params_after;
+  EXPECT_NE(RenderTable(Spec(), records, Context()).markdown.find("| SVD | bert-mini | 8.3M (74 %) |"),
+            std::string::npos);
+}
+
 TEST(ReportTest, ProfileRestrictsRowsAndTasksAndPicksItsRecords) {
   std::vector<RunRecord> records = Records();
   RunRecord smoke = Ok("SVD", "glue/cola", "matthews_correlation", 0.41, 11200000, 8300000);

@@ -40,6 +40,7 @@ std::string RecordToJson(const RunRecord& r) {
                  {"after", r.params_after},
                  {"linears_before", r.linear_params_before},
                  {"linears_after", r.linear_params_after},
+                 {"linears_bits_after", r.linear_bits_after},
                  {"compressed_linears", r.compressed_linears},
                  {"mean_rel_error", r.mean_rel_error}};
   j["seconds"] = {{"base_finetune", r.base_finetune_seconds},
@@ -88,6 +89,7 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
     r.params_after = params.at("after").get<int64_t>();
     r.linear_params_before = params.at("linears_before").get<int64_t>();
     r.linear_params_after = params.at("linears_after").get<int64_t>();
+    r.linear_bits_after = params.value("linears_bits_after", int64_t{0});
     r.compressed_linears = params.at("compressed_linears").get<int64_t>();
     r.mean_rel_error = params.at("mean_rel_error").get<double>();
     const Json& s = j.at("seconds");

@@ -42,6 +42,7 @@ struct RunRecord {
   int64_t train_count = 0;
   int64_t params_before = 0, params_after = 0;                // whole model, counted from stored tensors
   int64_t linear_params_before = 0, linear_params_after = 0;  // the compressed linears only
+  int64_t linear_bits_after = 0;  // bits the compressed linears store (32 per float; quantized codes fewer); 0 in records before it existed
   int64_t compressed_linears = 0;
   double mean_rel_error = 0;  // mean over compressed linears of ||W - W_hat||_F / ||W||_F
   double base_finetune_seconds = 0;  // of the cached base model (0 when none)

@@ -224,6 +224,8 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
         EXPECT_EQ(r.compressed_linears, 8);  // 4 query + 4 output.dense linears
         EXPECT_LE(r.linear_params_after, r.linear_params_before / 4);
         EXPECT_EQ(r.params_before - r.params_after, r.linear_params_before - r.linear_params_after);
+        EXPECT_EQ(r.linear_bits_after, 32 * r.linear_params_after);  // float factors
+        EXPECT_EQ(r.backend, "onednn-cpu");
         EXPECT_GT(r.statistics_seconds, 0);
         EXPECT_GT(r.refinetune_seconds, 0);  // trains the factors after the Fisher pass
         ASSERT_TRUE(r.forward_ms.has_value() && r.base_forward_ms.has_value());

@@ -206,6 +206,7 @@ class Runner {
       for (const LinearReplacement& r : *replaced) {
         record->linear_params_before += r.params_before;
         record->linear_params_after += r.params_after;
+        record->linear_bits_after += r.bits_after;
         error_sum += r.rel_error;
         ++record->compressed_linears;
       }
