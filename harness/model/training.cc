@@ -212,7 +212,16 @@ absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& ex
     impl.module->eval();
     double loss_sum = 0, correct = 0;
     int64_t weight = 0;
+    const int64_t batches = (static_cast<int64_t>(examples.size()) + options.batch_size - 1) / options.batch_size;
+    const auto began = std::chrono::steady_clock::now();
+    auto report_progress = [&](int64_t done) {
+      if (!options.progress || batches < 10 || (done % std::max<int64_t>(1, batches / 10) != 0 && done != batches)) return;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+      options.progress(absl::StrFormat("evaluate batch %d/%d  elapsed %s  eta %s", done, batches, FormatDuration(elapsed),
+                                       FormatDuration(elapsed / done * (batches - done))));
+    };
     for (size_t start = 0; start < examples.size(); start += options.batch_size) {
+      if (start > 0) report_progress(static_cast<int64_t>(start / options.batch_size));  // batches done
       std::vector<int64_t> idx(std::min<size_t>(options.batch_size, examples.size() - start));
       std::iota(idx.begin(), idx.end(), static_cast<int64_t>(start));
       const TensorBatch tb = Collate(examples, idx, c, *objective, impl.device);
@@ -247,6 +256,7 @@ absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& ex
         }
       }
     }
+    report_progress(batches);
     out.loss = weight == 0 ? 0 : loss_sum / weight;
     out.accuracy = weight == 0 ? 0 : correct / weight;
   } catch (const c10::Error& e) {

@@ -47,8 +47,14 @@ struct Evaluation {
   std::vector<std::vector<int64_t>> generated;
 };
 
+// Progress lines ("step 100/6315  loss 0.412  12.3 ex/s  elapsed 8m10s  eta 42m01s") go here.
+using ProgressSink = std::function<void(const std::string&)>;
+
 struct EvaluateOptions {
   int64_t batch_size = 32;
+  // When set and there are at least 10 batches: "evaluate batch 13/130  elapsed 1m02s  eta 9m18s" every
+  // tenth of the batches.
+  ProgressSink progress;
   // T5 only: generate > 0 also decodes each example (num_beams 1: greedy, else beam search; the same
   // decoders and options as Model::Forward) into Evaluation.generated.
   ForwardOptions generation;
@@ -64,9 +70,6 @@ struct FinetuneReport {
 
 // "8m10s", or "1h02m" from an hour on: the elapsed and ETA figures of progress lines.
 std::string FormatDuration(double seconds);
-
-// Progress lines ("step 100/6315  loss 0.412  12.3 ex/s  elapsed 8m10s  eta 42m01s") go here.
-using ProgressSink = std::function<void(const std::string&)>;
 
 // Fine-tunes the whole model in place (training mode during steps, evaluation mode for dev). The model
 // needs a sequence-classification head, or is a T5 model: teacher forcing, decoder inputs

@@ -58,6 +58,30 @@ TEST(FinetuneTest, LearnsASyntheticTaskAndReportsProgress) {
   EXPECT_GT(report->epoch_dev.back().accuracy, 0.9);
 }
 
+// Evaluation reports progress every tenth of its batches (at least 10 batches), ending at the last one; the
+// progress sink does not change the result.
+TEST(EvaluateTest, ReportsProgressEveryTenthOfTheBatches) {
+  std::unique_ptr<Model> model = *Model::Load(kBert);
+  const std::vector<Example> data = SyntheticTask(40, 7);
+  EvaluateOptions options;
+  options.batch_size = 2;  // 20 batches: lines after 2, 4, ..., 20
+  std::vector<std::string> lines;
+  options.progress = [&](const std::string& line) { lines.push_back(line); };
+  absl::StatusOr<Evaluation> with = Evaluate(*model, data, options);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_EQ(lines.size(), 10u) << (lines.empty() ? "" : lines.front());
+  EXPECT_EQ(lines.front().rfind("evaluate batch 2/20  elapsed ", 0), 0u) << lines.front();
+  EXPECT_EQ(lines.back().rfind("evaluate batch 20/20  elapsed ", 0), 0u) << lines.back();
+  EXPECT_NE(lines.back().find("eta 0m00s"), std::string::npos) << lines.back();
+  absl::StatusOr<Evaluation> without = Evaluate(*model, data, 2);
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(with->predictions, without->predictions);
+  lines.clear();
+  options.batch_size = 8;  // 5 batches: too few to report
+  ASSERT_TRUE(Evaluate(*model, data, options).ok());
+  EXPECT_TRUE(lines.empty());
+}
+
 TEST(FinetuneTest, SavedModelReloadsWithIdenticalOutputs) {
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(kBert);
   ASSERT_TRUE(model.ok()) << model.status();

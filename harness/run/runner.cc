@@ -270,6 +270,7 @@ class Runner {
     record->params_after = (*model)->ParameterCount();
     TaskEvalOptions eval;
     eval.batch_size = 64;
+    eval.progress = [this](const std::string& line) { Progress("      " + line); };
     eval.generation.generate = task.kind == TaskKind::kSequenceToSequence ? run.max_new_tokens : 0;
     eval.generation.num_beams = run.num_beams;
     absl::StatusOr<TaskEvaluation> result = EvaluateOnTask(**model, data, eval);

@@ -168,6 +168,7 @@ absl::StatusOr<TaskEvaluation> EvaluateOnTask(Model& model, const TaskData& data
   }
   EvaluateOptions evaluate;
   evaluate.batch_size = options.batch_size;
+  evaluate.progress = options.progress;
   if (seq2seq) evaluate.generation = options.generation;
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<Evaluation> evaluation = Evaluate(model, data.eval, evaluate);

@@ -66,6 +66,7 @@ struct TaskEvaluation {
 
 struct TaskEvalOptions {
   int64_t batch_size = 32;
+  ProgressSink progress;  // EvaluateOptions::progress
   ForwardOptions generation;  // T5: generate > 0 is required (max new tokens, beams)
 };
 
