@@ -18,6 +18,7 @@
 #include "harness/flags.h"
 #include "harness/io/file.h"
 #include "harness/io/runfiles.h"
+#include "harness/model/model.h"
 #include "harness/report/report.h"
 #include "harness/run/golden.h"
 #include "harness/run/runner.h"
@@ -78,9 +79,7 @@ int RunReproduce(int argc, char** argv) {
   options.profile = flags.Take("profile").value_or("default");
   options.device = flags.Take("device").value_or("cpu");
   options.kernels = flags.Take("kernels").value_or("onednn");
-  if (options.kernels != "onednn" && options.kernels != "libtorch") {
-    return Fail(absl::InvalidArgumentError("--kernels=" + options.kernels + ": expected onednn or libtorch"));
-  }
+  if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return Fail(k);
   if (std::optional<std::string> m = flags.Take("model")) options.model_override = UserPath(*m);
   if (std::optional<std::string> d = flags.Take("data_dir")) options.data_dir = UserPath(*d);
   std::optional<std::string> out = flags.Take("out");

@@ -160,24 +160,30 @@ OneDnnLinear::~OneDnnLinear() = default;
 
 absl::StatusOr<std::unique_ptr<OneDnnLinear>> OneDnnLinear::Create(const Factorization& f, std::vector<float> bias,
                                                                     int threads) {
+  torch::NoGradGuard no_grad;
+  return Create(ToTorchFactors(f, torch::kCPU), std::move(bias), threads);
+}
+
+absl::StatusOr<std::unique_ptr<OneDnnLinear>> OneDnnLinear::Create(const TorchFactors& factors, std::vector<float> bias,
+                                                                    int threads) {
   auto impl = std::make_unique<Impl>();
-  std::tie(impl->out, impl->in) = MatrixShape(f);
+  impl->out = factors.shapes.out;
+  impl->in = factors.shapes.in;
   if (!bias.empty() && static_cast<int64_t>(bias.size()) != impl->out) {
     return absl::InvalidArgumentError(absl::StrCat("bias has ", bias.size(), " values, the layer ", impl->out, " outputs"));
   }
-  impl->plan = PlanForward(ShapesOf(f));
+  impl->plan = PlanForward(factors.shapes);
   // The step matrices come from the same construction as the LibTorch backend's (PlanMatrices).
   torch::NoGradGuard no_grad;
-  const TorchFactors factors = ToTorchFactors(f, torch::kCPU);
   for (const torch::Tensor& m : PlanMatrices(factors, impl->plan)) {
-    const torch::Tensor c = m.contiguous();
+    const torch::Tensor c = m.to(torch::kCPU, torch::kFloat32).contiguous();
     if (!torch::isfinite(c).all().item<bool>()) {
       return absl::InvalidArgumentError(absl::StrCat("factorization (", impl->plan.description, ") has non-finite values"));
     }
     impl->matrices.emplace_back(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   }
   if (factors.rows.defined()) {
-    const torch::Tensor r = factors.rows.contiguous();
+    const torch::Tensor r = factors.rows.to(torch::kCPU).contiguous();
     impl->rows.assign(r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.numel());
   }
   impl->bias = std::move(bias);

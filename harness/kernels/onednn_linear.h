@@ -16,11 +16,17 @@
 
 namespace lrb {
 
+struct TorchFactors;  // torch_linear.h
+
 class OneDnnLinear {
  public:
   // `bias` empty: none; else out values. threads > 0: oneDNN runs on that many OpenMP threads, else on
   // the process's OpenMP default. Errors: a bias of the wrong length, non-finite factors.
   static absl::StatusOr<std::unique_ptr<OneDnnLinear>> Create(const Factorization& f, std::vector<float> bias,
+                                                              int threads = 0);
+  // The same from the tensors a model holds (any device; copied to the host), without a round trip
+  // through a Factorization (which for a quantized weight would dequantize it again).
+  static absl::StatusOr<std::unique_ptr<OneDnnLinear>> Create(const TorchFactors& factors, std::vector<float> bias,
                                                               int threads = 0);
   ~OneDnnLinear();
 

@@ -104,7 +104,14 @@ torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
         const torch::Tensor c = bias.detach().contiguous();
         b.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
       }
-      absl::StatusOr<std::unique_ptr<OneDnnLinear>> k = OneDnnLinear::Create(CurrentFactorization(), std::move(b));
+      TorchFactors dense;  // an uncompressed layer: its weight as the "dense" format
+      if (!compressed()) {
+        dense.shapes.format = "dense";
+        dense.shapes.out = out_features;
+        dense.shapes.in = in_features;
+        dense.factors = {weight};
+      }
+      absl::StatusOr<std::unique_ptr<OneDnnLinear>> k = OneDnnLinear::Create(compressed() ? factors_ : dense, std::move(b));
       TORCH_CHECK(k.ok(), "oneDNN kernel: ", std::string(k.status().message()));
       onednn_ = std::move(*k);
     }

@@ -74,11 +74,6 @@ absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& na
   return torch::from_blob(v->data(), {static_cast<int64_t>(v->size())}, torch::kFloat32).clone().reshape(t.shape);
 }
 
-absl::Status CheckKernels(const std::string& kernels) {
-  if (kernels == "onednn" || kernels == "libtorch") return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrFormat("unknown kernels '%s' (onednn, libtorch)", kernels));
-}
-
 void SetKernels(LanguageModelImpl& module, const std::string& kernels) {
   for (const auto& item : module.named_modules("", /*include_self=*/false)) {
     if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) linear->UseOneDnn(kernels == "onednn");
@@ -86,6 +81,11 @@ void SetKernels(LanguageModelImpl& module, const std::string& kernels) {
 }
 
 }  // namespace
+
+absl::Status CheckKernels(const std::string& kernels) {
+  if (kernels == "onednn" || kernels == "libtorch") return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("unknown kernels '%s' (onednn, libtorch)", kernels));
+}
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;

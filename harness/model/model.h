@@ -28,6 +28,9 @@ struct LoadOptions {
   std::string kernels = "onednn";
 };
 
+// OK for "onednn" and "libtorch"; else InvalidArgument "unknown kernels '<value>' (onednn, libtorch)".
+absl::Status CheckKernels(const std::string& kernels);
+
 // What loading did with the checkpoint's keys.
 struct LoadReport {
   std::vector<std::string> initialised;  // head parameters the checkpoint lacks (newly initialised)
