@@ -383,6 +383,8 @@ bool GlobMatch(const char* p, const char* s) {
   return *s != '\0' && *p == *s && GlobMatch(p + 1, s + 1);
 }
 
+}  // namespace
+
 std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(LanguageModelImpl& module) {
   std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> out;
   for (const auto& item : module.named_modules("", /*include_self=*/false)) {
@@ -390,8 +392,6 @@ std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(Languag
   }
   return out;
 }
-
-}  // namespace
 
 std::vector<std::string> Model::LinearNames(const std::string& pattern) const {
   std::vector<std::string> names;

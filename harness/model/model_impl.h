@@ -4,7 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "harness/model/linear.h"
 #include "harness/model/model.h"
 #include "harness/model/transformer.h"
 
@@ -16,6 +19,9 @@ struct Model::Impl {
   std::shared_ptr<LanguageModelImpl> module;
   torch::Device device{torch::kCPU};
 };
+
+// Every linear layer of the module with its name, in model order (what Model::LinearNames matches).
+std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(LanguageModelImpl& module);
 
 }  // namespace lrb
 

@@ -333,6 +333,10 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
         loss.backward();
         if (recipe.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(impl.module->parameters(), recipe.max_grad_norm);
         optimizer.step();
+        if (recipe.after_step) {
+          torch::NoGradGuard no_grad;
+          if (absl::Status s = recipe.after_step(step, total); !s.ok()) return s;
+        }
         const double l = loss.item<double>();
         if (!std::isfinite(l)) {
           return absl::InternalError(absl::StrFormat("training loss became %g at step %d (lr %g)", l, step,

@@ -29,6 +29,10 @@ struct FinetuneRecipe {
   uint64_t seed = 42;           // shuffling, dropout and new heads
   int64_t bucket_batches = 50;  // length bucketing: batches sorted by length within groups of this many
   int64_t log_every = 50;       // progress line every this many steps (0: none)
+  // Called after every optimizer step with the number of steps completed before it (0-based) and the
+  // total, while that step's gradients are still held (LoSparse's pruning reads and masks there); an
+  // error stops the fine-tuning with it.
+  std::function<absl::Status(int64_t step, int64_t total)> after_step;
 };
 
 // Losses are means over what the loss counts: examples (classification, regression) or target tokens (T5:

@@ -8,29 +8,13 @@
 #include "gtest/gtest.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/config.h"
+#include "harness/model/synthetic_task.h"
 
 namespace lrb {
 namespace {
 
 const char kBert[] = "third_party/fixtures/hf-parity/bert_tiny_cls3";
 const char kT5[] = "third_party/fixtures/hf-parity/t5_tiny_gated_untied";
-
-// A task the tiny model can only solve by learning: the class is the id of the second token mod 3.
-std::vector<Example> SyntheticTask(int count, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<Example> out;
-  for (int i = 0; i < count; ++i) {
-    Example e;
-    const int len = 4 + static_cast<int>(rng() % 9);
-    e.input_ids.push_back(101 % 1000);
-    for (int t = 1; t < len - 1; ++t) e.input_ids.push_back(5 + static_cast<int64_t>(rng() % 60));
-    e.input_ids.push_back(102 % 1000);
-    e.token_type_ids.assign(e.input_ids.size(), 0);
-    e.label = static_cast<float>(e.input_ids[1] % 3);
-    out.push_back(e);
-  }
-  return out;
-}
 
 TEST(FinetuneTest, LearnsASyntheticTaskAndReportsProgress) {
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(kBert);

@@ -212,7 +212,8 @@ std::string MethodText(const RowSpec& row) {
   if (row.method.empty()) return "—";
   std::string text = row.method;
   if (row.budget) absl::StrAppend(&text, " ", BudgetToString(*row.budget));
-  if (row.refinetune) absl::StrAppend(&text, " + fine-tuning");
+  if (row.refinetune) absl::StrAppend(&text, row.pruning ? absl::StrFormat(" + fine-tuning pruned to %g of S", row.pruning->keep) : " + fine-tuning");
+  if (row.from_checkpoint) absl::StrAppend(&text, ", from the checkpoint");
   return text;
 }
 
@@ -344,6 +345,13 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
         notes.push_back(absl::StrFormat("compressed linears at %.1f %% of their bits",
                                         100.0 * static_cast<double>(params_record->linear_bits_after) /
                                             (32.0 * static_cast<double>(params_record->linear_params_before))));
+      }
+      // Pruning rows: the share of their dense parameters the compressed linears keep (what LoSparse's
+      // "20 %" counts), which differs from layer to layer and is known only after training.
+      if (rs.pruning && params_record->linear_params_before > 0) {
+        notes.push_back(absl::StrFormat("compressed linears at %.1f %% of their parameters",
+                                        100.0 * static_cast<double>(params_record->linear_params_after) /
+                                            static_cast<double>(params_record->linear_params_before)));
       }
       if (!notes.empty()) absl::StrAppend(&row.params, " (", absl::StrJoin(notes, "; "), ")");
     }

@@ -66,6 +66,24 @@ TEST(TableSpec, ParsesAndExpands) {
   EXPECT_EQ(ExpandRuns(*spec, "nope", "").status().code(), absl::StatusCode::kNotFound);
   // The run's JSON (its content hash) changes with what it computes.
   EXPECT_NE(RunSpecJson((*runs)[0]), RunSpecJson((*runs)[1]));
+  // Only pruning rows carry a "pruning" key (the ids of other runs do not change); a row from the
+  // checkpoint has no base fine-tuning.
+  EXPECT_THAT(RunSpecJson((*runs)[1]), ::testing::Not(HasSubstr("pruning")));
+  std::string text = kSpec;
+  const std::string row = R"({"label": "broken", "method": "svd", "budget": {"rank": 100000}})";
+  text.replace(text.find(row), row.size(),
+               R"({"label": "LoSparse", "method": "losparse", "budget": {"param_ratio": 0.2}, "from_checkpoint": true,
+                   "refinetune": {"epochs": 1, "lr": 1e-4}, "pruning": {"keep": 0.1, "delta_t": 5}})");
+  spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  runs = ExpandRuns(*spec, "default", "");
+  ASSERT_TRUE(runs.ok());
+  const RunSpec& pruned = runs->back();
+  ASSERT_TRUE(pruned.pruning.has_value());
+  EXPECT_EQ(pruned.pruning->delta_t, 5);
+  EXPECT_DOUBLE_EQ(pruned.pruning->beta, 0.85);
+  EXPECT_FALSE(pruned.finetune_base.has_value());
+  EXPECT_THAT(RunSpecJson(pruned), HasSubstr(R"("pruning":{"beta":0.85,"delta_t":5)"));
 }
 
 TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
@@ -85,6 +103,12 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r"}, {"label": "r"}]}})", "duplicate label 'r'"},
            {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"epochs": 0}, "rows": [{"label": "r"}]}})",
             "grid.finetune_base: needs epochs >= 1"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "pruning": {}}]}})",
+            "grid.rows[0].pruning: pruning happens while re-fine-tuning"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "refinetune": {}, "pruning": {"keep": 2}}]}})",
+            "grid.rows[0].pruning: needs keep in [0, 1]"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "svd", "budget": {"rank": 2}, "from_checkpoint": true}]}})",
+            "grid.rows[0].from_checkpoint: needs a method and \"refinetune\""},
            {"[1, 2]", "e.json: spec: expected an object"},
            {"{", "e.json: not valid JSON"},
        }) {

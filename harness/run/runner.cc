@@ -17,6 +17,7 @@
 #include "harness/io/file.h"
 #include "harness/io/sha256.h"
 #include "harness/model/model.h"
+#include "harness/model/row_pruning.h"
 #include "harness/model/training.h"
 #include "harness/run/provenance.h"
 #include "harness/run/task_model.h"
@@ -214,11 +215,33 @@ class Runner {
     record->compression_seconds = Since(start);
     record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;
     if (run.refinetune) {
-      Progress("    re-fine-tuning the compressed model");
+      const ProgressSink progress = [this](const std::string& line) { Progress("      " + line); };
       const auto refine_start = Clock::now();
-      absl::StatusOr<FinetuneReport> report = Finetune(model, data.train, {}, ToRecipe(*run.refinetune),
-                                                       [this](const std::string& line) { Progress("      " + line); });
-      if (!report.ok()) return report.status();
+      if (run.pruning) {
+        Progress(absl::StrFormat("    fine-tuning while pruning the sparse parts to %g of their entries", run.pruning->keep));
+        RowPruningOptions o;
+        o.keep = run.pruning->keep;
+        o.beta = run.pruning->beta;
+        o.delta_t = run.pruning->delta_t;
+        o.initial_warmup = run.pruning->initial_warmup;
+        o.final_warmup = run.pruning->final_warmup;
+        absl::StatusOr<RowPruningReport> report = FinetuneWithRowPruning(model, data.train, {}, ToRecipe(*run.refinetune), o, progress);
+        if (!report.ok()) return report.status();
+        // What the layers store now: the kept rows only.
+        record->linear_params_after = 0;
+        record->linear_bits_after = 0;
+        for (const PrunedLayer& l : report->layers) {
+          record->linear_params_after += l.params_after;
+          record->linear_bits_after += l.bits_after;
+        }
+        record->method_info["sparse_entries_kept_share"] =
+            static_cast<double>(report->entries_kept) / std::max<int64_t>(1, report->entries_before);
+        record->method_info["maskings"] = report->maskings;
+      } else {
+        Progress("    re-fine-tuning the compressed model");
+        absl::StatusOr<FinetuneReport> report = Finetune(model, data.train, {}, ToRecipe(*run.refinetune), progress);
+        if (!report.ok()) return report.status();
+      }
       record->refinetune_seconds = Since(refine_start);
     }
     return absl::OkStatus();
@@ -440,6 +463,10 @@ absl::Status ValidateTable(const TableSpec& table) {
     if (row.method.empty()) continue;
     if (absl::StatusOr<const Method*> m = FindMethod(row.method); !m.ok()) {
       return bad(absl::StrCat("row ", row.label, ": ", m.status().message()));
+    }
+    if (row.pruning && row.method != "losparse") {
+      return bad(absl::StrFormat("row %s: pruning needs layers stored as low rank + sparse (method losparse), not %s",
+                                 row.label, row.method));
     }
     if (row.linears.empty() && table.grid->linears.empty()) {
       return bad(absl::StrCat("row ", row.label, ": no linears to compress (give grid.linears or the row's)"));

@@ -112,13 +112,30 @@ absl::StatusOr<Budget> ParseBudget(const Reader& r, const Json& j, const std::st
   return j.contains("rank") ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
 }
 
+absl::StatusOr<PruningSpec> ParsePruning(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"keep", "beta", "delta_t", "initial_warmup", "final_warmup"}));
+  PruningSpec p;
+  LRB_RETURN_IF_ERROR(r.Get(j, "keep", where, &p.keep));
+  LRB_RETURN_IF_ERROR(r.Get(j, "beta", where, &p.beta));
+  LRB_RETURN_IF_ERROR(r.Get(j, "delta_t", where, &p.delta_t));
+  LRB_RETURN_IF_ERROR(r.Get(j, "initial_warmup", where, &p.initial_warmup));
+  LRB_RETURN_IF_ERROR(r.Get(j, "final_warmup", where, &p.final_warmup));
+  if (!(p.keep >= 0 && p.keep <= 1) || !(p.beta >= 0 && p.beta < 1) || p.delta_t < 1 || !(p.initial_warmup >= 0) ||
+      !(p.final_warmup >= 0) || !(p.initial_warmup + p.final_warmup < 1)) {
+    return r.Error(where, "needs keep in [0, 1], beta in [0, 1), delta_t >= 1 and warm-up shares >= 0 summing below 1");
+  }
+  return p;
+}
+
 absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::string& where) {
-  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"label", "method", "budget", "options", "linears", "refinetune", "speed"}));
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"label", "method", "budget", "options", "linears", "refinetune", "pruning",
+                                        "from_checkpoint", "speed"}));
   RowSpec row;
   LRB_RETURN_IF_ERROR(r.Get(j, "label", where, &row.label));
   if (row.label.empty()) return r.Error(where, "every row needs a \"label\"");
   LRB_RETURN_IF_ERROR(r.Get(j, "method", where, &row.method));
   LRB_RETURN_IF_ERROR(r.Get(j, "speed", where, &row.speed));
+  LRB_RETURN_IF_ERROR(r.Get(j, "from_checkpoint", where, &row.from_checkpoint));
   LRB_RETURN_IF_ERROR(r.Strings(j, "linears", where, &row.linears));
   row.baseline = row.method.empty();
   if (j.contains("budget")) {
@@ -140,6 +157,15 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
     absl::StatusOr<RecipeSpec> recipe = ParseRecipe(r, j["refinetune"], where + ".refinetune", RecipeSpec{});
     if (!recipe.ok()) return recipe.status();
     row.refinetune = *recipe;
+  }
+  if (j.contains("pruning")) {
+    absl::StatusOr<PruningSpec> pruning = ParsePruning(r, j["pruning"], where + ".pruning");
+    if (!pruning.ok()) return pruning.status();
+    if (!row.refinetune) return r.Error(where + ".pruning", "pruning happens while re-fine-tuning: give \"refinetune\"");
+    row.pruning = *pruning;
+  }
+  if (row.from_checkpoint && (row.baseline || !row.refinetune)) {
+    return r.Error(where + ".from_checkpoint", "needs a method and \"refinetune\" (the only training of the checkpoint)");
   }
   return row;
 }
@@ -389,7 +415,7 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       run.task = task;
       run.model = model_override.empty() ? g.model : model_override;
       run.model_label = model_override.empty() ? g.model_label : std::filesystem::path(model_override).filename().string();
-      run.finetune_base = g.finetune_base;
+      if (!row.from_checkpoint) run.finetune_base = g.finetune_base;
       if (run.finetune_base) ApplyOverrides(p.finetune_base, &*run.finetune_base);
       run.method = row.method;
       run.budget = row.budget;
@@ -397,6 +423,7 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       run.linears = row.linears.empty() ? g.linears : row.linears;
       run.refinetune = row.refinetune;
       if (run.refinetune) ApplyOverrides(p.finetune_base, &*run.refinetune);
+      run.pruning = row.pruning;
       run.speed = row.speed;
       auto o = g.splits.find(task);
       if (o != g.splits.end()) {
@@ -429,6 +456,10 @@ std::string RunSpecJson(const RunSpec& run) {
   j["budget"] = run.budget ? Json(BudgetToString(*run.budget)) : Json(nullptr);
   j["finetune_base"] = run.finetune_base ? RecipeToJson(*run.finetune_base) : Json(nullptr);
   j["refinetune"] = run.refinetune ? RecipeToJson(*run.refinetune) : Json(nullptr);
+  if (run.pruning) {  // only when set: the ids of runs without pruning stay what they were
+    j["pruning"] = {{"keep", run.pruning->keep}, {"beta", run.pruning->beta}, {"delta_t", run.pruning->delta_t},
+                    {"initial_warmup", run.pruning->initial_warmup}, {"final_warmup", run.pruning->final_warmup}};
+  }
   return j.dump();  // nlohmann::json objects keep their keys sorted
 }
 

@@ -27,6 +27,14 @@ struct RecipeSpec {
   double max_grad_norm = 1.0;
 };
 
+// LoSparse's pruning during re-fine-tuning (harness/model/row_pruning.h; defaults are the authors').
+struct PruningSpec {
+  double keep = 0.15;  // final share of the sparse parts' entries, over all compressed layers
+  double beta = 0.85;
+  int64_t delta_t = 10;
+  double initial_warmup = 0.055, final_warmup = 0.275;  // shares of the steps
+};
+
 struct ColumnSpec {
   std::string name;    // the header, also the key of published values
   std::string task;    // empty: only published rows fill this column
@@ -48,6 +56,10 @@ struct RowSpec {
   std::map<std::string, std::string> options;
   std::vector<std::string> linears;  // empty: the grid's
   std::optional<RecipeSpec> refinetune;
+  std::optional<PruningSpec> pruning;  // prune during the re-fine-tuning (needs refinetune, method losparse)
+  // Compress the checkpoint itself instead of the fine-tuned base: the re-fine-tuning is then the only
+  // training (LoSparse fine-tunes from the pretrained model).
+  bool from_checkpoint = false;
   bool speed = false;
   bool baseline = false;  // no method: the uncompressed reference (set by the parser)
 };
@@ -104,6 +116,7 @@ struct RunSpec {
   std::map<std::string, std::string> options;
   std::vector<std::string> linears;
   std::optional<RecipeSpec> refinetune;
+  std::optional<PruningSpec> pruning;
   bool speed = false;
   std::string train_split, eval_split;  // empty: the task's
   int64_t statistics_examples = 0, max_train_examples = 0, max_eval_examples = 0;

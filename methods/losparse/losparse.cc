@@ -22,7 +22,10 @@ class LoSparseMethod : public Method {
     return {{"lowrank_share", "0.5",
              "param_ratio budgets: share of the kept parameters given to U and V; the rest keeps whole rows of S "
              "(each row costs its values plus one index)"},
-            {"sparse_rows", "0", "rank budgets: rows of the residual S to keep"}};
+            {"sparse_rows", "0", "rank budgets: rows of the residual S to keep"},
+            {"keep_all_rows", "0",
+             "1: keep every row of S whatever the budget (the start of pruning during fine-tuning, which prunes S "
+             "to the budget: harness/model/row_pruning.h); U and V get the budget's rank as usual"}};
   }
 
  protected:
@@ -50,6 +53,10 @@ class LoSparseMethod : public Method {
       rank = *r;
       rows = *k;
     }
+    absl::StatusOr<int64_t> all = options.GetInt(Option("keep_all_rows"));
+    if (!all.ok()) return all.status();
+    if (*all != 0 && *all != 1) return absl::InvalidArgumentError(absl::StrFormat("option --keep_all_rows=%d is not 0 or 1", *all));
+    if (*all == 1) rows = m;
     if (rows < 0 || rows > m) {
       return absl::InvalidArgumentError(absl::StrFormat("%d sparse rows is outside [0, %d]", rows, m));
     }

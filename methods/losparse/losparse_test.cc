@@ -42,6 +42,19 @@ TEST(LoSparseMethodTest, AllRowsKeptIsExact) {
   EXPECT_LT((w - Reconstruct(r->factorization)).norm(), 1e-5 * w.norm());
 }
 
+// The start of pruning during fine-tuning: the ratio budget's rank, every row of S, hence exact.
+TEST(LoSparseMethodTest, KeepAllRowsKeepsTheBudgetsRankAndEveryRow) {
+  const Matrix w = GaussianMatrix(12, 20, 5);
+  absl::StatusOr<Compressed> r = MakeLoSparseMethod()->Compress(
+      {&w}, Budget::ParamRatio(0.5), MethodOptions({{"lowrank_share", "0.5"}, {"keep_all_rows", "1"}}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& f = std::get<LowRankPlusSparse>(r->factorization);
+  EXPECT_EQ(f.low_rank.left.cols(), 60 / 32);  // floor(0.25 * 240 / 32)
+  EXPECT_EQ(f.rows.size(), 12u);
+  EXPECT_LT((w - Reconstruct(r->factorization)).norm(), 1e-5 * w.norm());
+  EXPECT_FALSE(MakeLoSparseMethod()->Compress({&w}, Budget::Rank(3), MethodOptions({{"keep_all_rows", "2"}})).ok());
+}
+
 TEST(LoSparseMethodTest, RefusesBadSplit) {
   const Matrix w = GaussianMatrix(12, 20, 5);
   EXPECT_FALSE(
