@@ -346,9 +346,9 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
                                         100.0 * static_cast<double>(params_record->linear_bits_after) /
                                             (32.0 * static_cast<double>(params_record->linear_params_before))));
       }
-      // Pruning rows: the share of their dense parameters the compressed linears keep (what LoSparse's
-      // "20 %" counts), which differs from layer to layer and is known only after training.
-      if (rs.pruning && params_record->linear_params_before > 0) {
+      // Otherwise the share of their dense parameters the compressed linears keep (what LoSparse's "20 %"
+      // and ADA-Tucker's compression ratio count; after pruning known only once training ends).
+      else if (!is_baseline && params_record->linear_params_before > 0) {
         notes.push_back(absl::StrFormat("compressed linears at %.1f %% of their parameters",
                                         100.0 * static_cast<double>(params_record->linear_params_after) /
                                             static_cast<double>(params_record->linear_params_before)));
