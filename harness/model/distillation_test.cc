@@ -3,6 +3,9 @@
 #include "gtest/gtest.h"
 #include "harness/model/model.h"
 #include "harness/model/model_impl.h"
+#include "harness/model/synthetic_task.h"
+#include "harness/model/training.h"
+#include "methods/registry.h"
 
 namespace lrb {
 namespace {
@@ -71,6 +74,61 @@ TEST(DistillationTest, MinimisingTheLossPullsTheStudentToItsTeacher) {
   }
   EXPECT_GT(first, 0);
   EXPECT_LT(last, 0.5 * first);
+}
+
+// KroneckerBERT's training step: a Kronecker-factored student of the untrained checkpoint learns the
+// synthetic task from a fine-tuned teacher by distillation alone (no labels): the distillation loss
+// falls and the student's predictions reach the teacher's accuracy region.
+TEST(DistillTest, AKroneckerStudentLearnsTheTaskFromItsTeacher) {
+  const std::vector<Example> train = SyntheticTask(192, 1);
+  std::unique_ptr<Model> teacher = *Model::Load(kBert);
+  FinetuneRecipe recipe;
+  recipe.epochs = 12;
+  recipe.learning_rate = 3e-3;
+  recipe.batch_size = 16;
+  recipe.log_every = 0;
+  ASSERT_TRUE(Finetune(*teacher, train, {}, recipe, nullptr).ok());
+  absl::StatusOr<Evaluation> taught = Evaluate(*teacher, train, 64);
+  ASSERT_TRUE(taught.ok());
+  ASSERT_GT(taught->accuracy, 0.9);
+
+  std::unique_ptr<Model> student = *Model::Load(kBert);
+  const Method* kronecker = *FindMethod("kronecker");
+  ASSERT_TRUE(student
+                  ->ReplaceLinears(
+                      "bert.encoder.**",
+                      [kronecker](const std::string&, const Matrix& w) -> absl::StatusOr<Factorization> {
+                        absl::StatusOr<Compressed> c = kronecker->Compress({&w}, Budget::ParamRatio(0.25), {});
+                        if (!c.ok()) return c.status();
+                        return c->factorization;
+                      },
+                      /*trainable=*/true)
+                  .ok());
+  absl::StatusOr<Evaluation> before = Evaluate(*student, train, 64);
+  ASSERT_TRUE(before.ok());
+  absl::StatusOr<FinetuneReport> report = Distill(*student, *teacher, train, recipe, {}, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_LT(report->epoch_train_loss.back(), 0.5 * report->epoch_train_loss.front());
+  absl::StatusOr<Evaluation> after = Evaluate(*student, train, 64);
+  ASSERT_TRUE(after.ok());
+  EXPECT_GT(after->accuracy, before->accuracy + 0.2);
+  EXPECT_GT(after->accuracy, 0.7);  // chance is 1/3
+}
+
+TEST(DistillTest, RefusesModelsThatDoNotMatchLayerByLayer) {
+  std::unique_ptr<Model> bert = *Model::Load(kBert);
+  std::unique_ptr<Model> t5 = *Model::Load("third_party/fixtures/hf-parity/t5_tiny_gated_untied");
+  const std::vector<Example> train = SyntheticTask(8, 2);
+  absl::StatusOr<FinetuneReport> r = Distill(*bert, *t5, train, {}, {}, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not T5"), std::string::npos) << r.status();
+  LoadOptions bare;
+  bare.head = HeadKind::kNone;
+  absl::StatusOr<std::unique_ptr<Model>> encoder = Model::Load(kBert, bare);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  r = Distill(*bert, **encoder, train, {}, {}, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("the same head"), std::string::npos) << r.status();
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "harness/model/distillation.h"
 #include "harness/model/model_impl.h"
 
 namespace lrb {
@@ -106,18 +108,24 @@ struct Scored {
   torch::Tensor loss;
 };
 
-Scored Score(LanguageModelImpl& module, const TensorBatch& tb, Objective objective) {
-  const torch::Tensor logits = Logits(module, tb.batch);
+// The task loss of a batch's logits: MSE of a one-output head, cross-entropy over classes, or the mean
+// token cross-entropy over non-padding targets.
+torch::Tensor TaskLoss(const torch::Tensor& logits, const TensorBatch& tb, Objective objective) {
   switch (objective) {
     case Objective::kRegression:
-      return {logits, torch::mse_loss(logits.squeeze(-1), tb.labels)};
+      return torch::mse_loss(logits.squeeze(-1), tb.labels);
     case Objective::kClassification:
-      return {logits, torch::cross_entropy_loss(logits, tb.labels)};
+      return torch::cross_entropy_loss(logits, tb.labels);
     case Objective::kSeq2Seq:
-      return {logits, torch::cross_entropy_loss(logits.flatten(0, 1), tb.labels.flatten(), /*weight=*/{},
-                                                at::Reduction::Mean, kIgnoreIndex)};
+      return torch::cross_entropy_loss(logits.flatten(0, 1), tb.labels.flatten(), /*weight=*/{},
+                                       at::Reduction::Mean, kIgnoreIndex);
   }
   return {};
+}
+
+Scored Score(LanguageModelImpl& module, const TensorBatch& tb, Objective objective) {
+  const torch::Tensor logits = Logits(module, tb.batch);
+  return {logits, TaskLoss(logits, tb, objective)};
 }
 
 absl::Status CheckExamples(const std::vector<Example>& examples, const ModelConfig& c, Objective objective,
@@ -276,9 +284,16 @@ std::string FormatDuration(double seconds) {
   return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
 }
 
-absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>& train,
-                                        const std::vector<Example>& dev, const FinetuneRecipe& recipe,
-                                        const ProgressSink& progress) {
+namespace {
+
+// The batch's loss to minimise (a mean over what it counts) for the training loop below.
+using BatchLoss = std::function<torch::Tensor(const TensorBatch&)>;
+
+// The training loop of Finetune and Distill: AdamW with decoupled weight decay, linear warm-up and decay,
+// clipping, length-bucketed batches, progress lines, the after_step hook, dev evaluation per epoch.
+absl::StatusOr<FinetuneReport> TrainLoop(Model& model, const std::vector<Example>& train,
+                                         const std::vector<Example>& dev, const FinetuneRecipe& recipe,
+                                         const ProgressSink& progress, const BatchLoss& batch_loss) {
   Model::Impl& impl = model.internals();
   const ModelConfig& c = impl.config;
   const absl::StatusOr<Objective> objective = ObjectiveOf(c, "fine-tuning");
@@ -329,7 +344,7 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
         }
         const TensorBatch tb = Collate(train, indices, c, *objective, impl.device);
         optimizer.zero_grad();
-        torch::Tensor loss = Score(*impl.module, tb, *objective).loss;
+        torch::Tensor loss = batch_loss(tb);
         loss.backward();
         if (recipe.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(impl.module->parameters(), recipe.max_grad_norm);
         optimizer.step();
@@ -376,6 +391,71 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
   impl.module->eval();
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   report.examples_per_second = static_cast<double>(train.size()) * recipe.epochs / report.seconds;
+  return report;
+}
+
+}  // namespace
+
+absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>& train,
+                                        const std::vector<Example>& dev, const FinetuneRecipe& recipe,
+                                        const ProgressSink& progress) {
+  Model::Impl& impl = model.internals();
+  const absl::StatusOr<Objective> objective = ObjectiveOf(impl.config, "fine-tuning");
+  if (!objective.ok()) return objective.status();
+  return TrainLoop(model, train, dev, recipe, progress,
+                   [&](const TensorBatch& tb) { return Score(*impl.module, tb, *objective).loss; });
+}
+
+absl::StatusOr<FinetuneReport> Distill(Model& student, Model& teacher, const std::vector<Example>& train,
+                                       const FinetuneRecipe& recipe, const DistillationLoss& loss,
+                                       const ProgressSink& progress) {
+  Model::Impl& s = student.internals();
+  Model::Impl& t = teacher.internals();
+  const absl::StatusOr<Objective> objective = ObjectiveOf(s.config, "distillation");
+  if (!objective.ok()) return objective.status();
+  if (s.config.family == ModelFamily::kT5 || t.config.family == ModelFamily::kT5) {
+    return absl::InvalidArgumentError("distillation runs on encoders (BERT, RoBERTa, DistilBERT), not T5");
+  }
+  const ModelConfig &sc = s.config, &tc = t.config;
+  if (sc.num_layers != tc.num_layers || sc.hidden_size != tc.hidden_size ||
+      sc.num_heads != tc.num_heads || sc.vocab_size != tc.vocab_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "distillation matches layer to layer: the student has %d layers of width %d (%d heads, vocabulary %d), the "
+        "teacher %d of width %d (%d heads, vocabulary %d)",
+        sc.num_layers, sc.hidden_size, sc.num_heads, sc.vocab_size, tc.num_layers,
+        tc.hidden_size, tc.num_heads, tc.vocab_size));
+  }
+  if (loss.logits > 0 && (sc.head != tc.head || sc.num_labels != tc.num_labels)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "logit distillation needs the same head: the student has %d outputs, the teacher %d (set the logits weight to 0)",
+        sc.num_labels, tc.num_labels));
+  }
+  DistillationWeights weights;
+  weights.logits = loss.logits;
+  weights.temperature = loss.temperature;
+  weights.embeddings = loss.embeddings;
+  weights.hidden = loss.hidden;
+  weights.attention = loss.attention;
+  t.module->eval();
+  s.module->RecordIntermediates(true);
+  t.module->RecordIntermediates(true);
+  absl::StatusOr<FinetuneReport> report = TrainLoop(student, train, {}, recipe, progress, [&](const TensorBatch& tb) {
+    NamedTensors teacher_out;
+    {
+      torch::NoGradGuard no_grad;
+      teacher_out = t.module->Forward(tb.batch);
+    }
+    const NamedTensors student_out = s.module->Forward(tb.batch);
+    torch::Tensor l = LayerwiseDistillationLoss(student_out, teacher_out, tb.batch.attention_mask, weights);
+    if (loss.labels > 0) {
+      for (const auto& [name, value] : student_out) {
+        if (name == "logits") l = l + loss.labels * TaskLoss(value, tb, *objective);
+      }
+    }
+    return l;
+  });
+  s.module->RecordIntermediates(false);
+  t.module->RecordIntermediates(false);
   return report;
 }
 

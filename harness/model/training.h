@@ -83,6 +83,28 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
                                         const std::vector<Example>& dev, const FinetuneRecipe& recipe,
                                         const ProgressSink& progress);
 
+// Weights of the distillation terms (KroneckerBERT, Tahaei et al. 2021, Eq. 14, after TinyBERT): soft
+// cross-entropy of the logits at `temperature` (Hinton et al. 2015), mean squared errors of the
+// embedding output, of every layer's output and of every layer's attention scores (q k^T / sqrt(d),
+// padding keys excluded), and the task loss on the labels.
+struct DistillationLoss {
+  double logits = 1.0;
+  double temperature = 1.0;
+  double embeddings = 1.0;
+  double hidden = 1.0;
+  double attention = 1.0;
+  double labels = 0.0;
+};
+
+// Trains `student` (every parameter that requires gradients, e.g. a compressed model's factors) to match
+// `teacher` (frozen, evaluation mode) layer by layer on `train` with the recipe's optimiser and schedule;
+// the report's losses are the distillation loss. Encoders only; the two need the same depth, width,
+// heads and vocabulary (InvalidArgument naming both otherwise), and the same head when logits count.
+// Examples without labels serve the intermediate terms (logits and labels weights 0).
+absl::StatusOr<FinetuneReport> Distill(Model& student, Model& teacher, const std::vector<Example>& train,
+                                       const FinetuneRecipe& recipe, const DistillationLoss& loss,
+                                       const ProgressSink& progress);
+
 // Evaluation mode, no gradients. Generation on an encoder model, and the example errors of Finetune, are
 // InvalidArgument.
 absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples,
