@@ -41,6 +41,9 @@ class LinearImpl : public torch::nn::Module {
   // first such call from the current weights and dropped by any other call (the weights may change
   // after a training step) or a new factorization. Off: LibTorch ops throughout.
   void UseOneDnn(bool on);
+  // Forgets the oneDNN kernel (rebuilt from the current weights at the next inference call), after the
+  // weights were written from outside.
+  void DropKernel() { onednn_.reset(); }
 
   // Input statistics (DRONE): while recording, every forward adds X^T X of its inputs (rows = tokens,
   // float64) and counts the rows.

@@ -445,6 +445,25 @@ RuntimeInfo GetRuntimeInfo(const std::string& device) {
   return info;
 }
 
+absl::StatusOr<int> Model::CopyParametersFrom(Model& from, const std::string& pattern) {
+  auto mine = impl_->module->named_parameters();
+  int copied = 0;
+  torch::NoGradGuard no_grad;
+  for (const auto& item : from.impl_->module->named_parameters()) {
+    if (!GlobMatch(pattern.c_str(), item.key().c_str())) continue;
+    torch::Tensor* to = mine.find(item.key());
+    if (to == nullptr) return absl::InvalidArgumentError(absl::StrFormat("parameter %s: not in this model", item.key()));
+    if (to->sizes() != item.value().sizes()) {
+      return absl::InvalidArgumentError(absl::StrFormat("parameter %s: shape %s here, %s in the source", item.key(),
+                                                        c10::str(to->sizes()), c10::str(item.value().sizes())));
+    }
+    to->copy_(item.value());
+    ++copied;
+  }
+  for (const auto& [name, linear] : Linears(*impl_->module)) linear->DropKernel();  // built from old weights
+  return copied;
+}
+
 int64_t Model::ParameterCount() const {
   int64_t n = 0;
   for (const auto& p : impl_->module->parameters()) n += p.numel();

@@ -106,6 +106,11 @@ class Model {
   absl::StatusOr<std::vector<LinearReplacement>> ReplaceLinears(const std::string& pattern,
                                                                const LinearCompressor& compress, bool trainable);
 
+  // Copies the values of `from`'s parameters whose names match `pattern` (the LinearNames syntax over
+  // parameter names, e.g. "classifier.**") into the same-named parameters of this model; returns how many.
+  // A name this model lacks or a shape that differs is InvalidArgument naming it.
+  absl::StatusOr<int> CopyParametersFrom(Model& from, const std::string& pattern);
+
   // Numbers stored in all parameters (compressed layers count their factors).
   int64_t ParameterCount() const;
 

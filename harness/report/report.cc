@@ -212,7 +212,12 @@ std::string MethodText(const RowSpec& row) {
   if (row.method.empty()) return "—";
   std::string text = row.method;
   if (row.budget) absl::StrAppend(&text, " ", BudgetToString(*row.budget));
-  if (row.refinetune) absl::StrAppend(&text, row.pruning ? absl::StrFormat(" + fine-tuning pruned to %g of S", row.pruning->keep) : " + fine-tuning");
+  if (row.distill) {
+    if (row.distill->general) absl::StrAppend(&text, " + general KD");
+    absl::StrAppend(&text, row.distill->task ? " + task KD" : " + fine-tuning");
+  } else if (row.refinetune) {
+    absl::StrAppend(&text, row.pruning ? absl::StrFormat(" + fine-tuning pruned to %g of S", row.pruning->keep) : " + fine-tuning");
+  }
   if (row.from_checkpoint) absl::StrAppend(&text, ", from the checkpoint");
   return text;
 }

@@ -84,6 +84,26 @@ TEST(TableSpec, ParsesAndExpands) {
   EXPECT_DOUBLE_EQ(pruned.pruning->beta, 0.85);
   EXPECT_FALSE(pruned.finetune_base.has_value());
   EXPECT_THAT(RunSpecJson(pruned), HasSubstr(R"("pruning":{"beta":0.85,"delta_t":5)"));
+  EXPECT_THAT(RunSpecJson(pruned), ::testing::Not(HasSubstr("distill")));
+  // A distillation row keeps the base fine-tuning (its teacher); a profile's overrides reach the general
+  // stage's recipe too.
+  text = kSpec;
+  text.replace(text.find(row), row.size(),
+               R"({"label": "KD", "method": "kronecker", "budget": {"param_ratio": 0.2}, "refinetune": {"epochs": 2},
+                   "distill": {"general": {"epochs": 3, "max_length": 64}, "general_examples": 100, "labels": 1}})");
+  text.replace(text.find(R"("rows": ["uncompressed", "FWSVD"])"), 33, R"("rows": ["KD"], "finetune_base": {"epochs": 1})");
+  spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  runs = ExpandRuns(*spec, "rte", "");
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 1u);
+  const RunSpec& kd = runs->front();
+  ASSERT_TRUE(kd.distill.has_value() && kd.distill->general.has_value());
+  EXPECT_TRUE(kd.finetune_base.has_value());
+  EXPECT_EQ(kd.distill->general->epochs, 1);
+  EXPECT_EQ(kd.distill->general->max_length, 64);
+  EXPECT_TRUE(kd.distill->task);
+  EXPECT_THAT(RunSpecJson(kd), HasSubstr(R"("distill":{"general":{)"));
 }
 
 TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
@@ -109,6 +129,10 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
             "grid.rows[0].pruning: needs keep in [0, 1]"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "svd", "budget": {"rank": 2}, "from_checkpoint": true}]}})",
             "grid.rows[0].from_checkpoint: needs a method and \"refinetune\""},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "kronecker", "budget": {"rank": 2}, "distill": {}}]}})",
+            "grid.rows[0].distill: needs a method and \"refinetune\""},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "kronecker", "budget": {"rank": 2}, "refinetune": {}, "distill": {"labels": -1}}]}})",
+            "grid.rows[0].distill: needs general_examples >= 0 and labels >= 0"},
            {"[1, 2]", "e.json: spec: expected an object"},
            {"{", "e.json: not valid JSON"},
        }) {

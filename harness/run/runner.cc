@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <random>
 #include <thread>
 
 #include <unistd.h>
@@ -161,7 +162,15 @@ class Runner {
     return model;
   }
 
+  // Compresses the run's linears (statistics first when the method needs them), then re-fine-tunes
+  // (pruning while it does when asked). Distillation rows re-fine-tune in DistilledStudent instead.
   absl::Status Compress(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
+    if (absl::Status s = CompressLinears(run, data, model, record); !s.ok()) return s;
+    if (!run.refinetune || run.distill) return absl::OkStatus();
+    return Refinetune(run, data, model, record);
+  }
+
+  absl::Status CompressLinears(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
     absl::StatusOr<const Method*> method = FindMethod(run.method);
     if (!method.ok()) return method.status();
     const std::vector<Statistic> needs = (*method)->Needs();
@@ -214,37 +223,124 @@ class Runner {
     }
     record->compression_seconds = Since(start);
     record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;
-    if (run.refinetune) {
-      const ProgressSink progress = [this](const std::string& line) { Progress("      " + line); };
-      const auto refine_start = Clock::now();
-      if (run.pruning) {
-        Progress(absl::StrFormat("    fine-tuning while pruning the sparse parts to %g of their entries", run.pruning->keep));
-        RowPruningOptions o;
-        o.keep = run.pruning->keep;
-        o.beta = run.pruning->beta;
-        o.delta_t = run.pruning->delta_t;
-        o.initial_warmup = run.pruning->initial_warmup;
-        o.final_warmup = run.pruning->final_warmup;
-        absl::StatusOr<RowPruningReport> report = FinetuneWithRowPruning(model, data.train, {}, ToRecipe(*run.refinetune), o, progress);
-        if (!report.ok()) return report.status();
-        // What the layers store now: the kept rows only.
-        record->linear_params_after = 0;
-        record->linear_bits_after = 0;
-        for (const PrunedLayer& l : report->layers) {
-          record->linear_params_after += l.params_after;
-          record->linear_bits_after += l.bits_after;
-        }
-        record->method_info["sparse_entries_kept_share"] =
-            static_cast<double>(report->entries_kept) / std::max<int64_t>(1, report->entries_before);
-        record->method_info["maskings"] = report->maskings;
-      } else {
-        Progress("    re-fine-tuning the compressed model");
-        absl::StatusOr<FinetuneReport> report = Finetune(model, data.train, {}, ToRecipe(*run.refinetune), progress);
-        if (!report.ok()) return report.status();
-      }
-      record->refinetune_seconds = Since(refine_start);
-    }
     return absl::OkStatus();
+  }
+
+  absl::Status Refinetune(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
+    const ProgressSink progress = [this](const std::string& line) { Progress("      " + line); };
+    const auto refine_start = Clock::now();
+    if (run.pruning) {
+      Progress(absl::StrFormat("    fine-tuning while pruning the sparse parts to %g of their entries", run.pruning->keep));
+      RowPruningOptions o;
+      o.keep = run.pruning->keep;
+      o.beta = run.pruning->beta;
+      o.delta_t = run.pruning->delta_t;
+      o.initial_warmup = run.pruning->initial_warmup;
+      o.final_warmup = run.pruning->final_warmup;
+      absl::StatusOr<RowPruningReport> report = FinetuneWithRowPruning(model, data.train, {}, ToRecipe(*run.refinetune), o, progress);
+      if (!report.ok()) return report.status();
+      // What the layers store now: the kept rows only.
+      record->linear_params_after = 0;
+      record->linear_bits_after = 0;
+      for (const PrunedLayer& l : report->layers) {
+        record->linear_params_after += l.params_after;
+        record->linear_bits_after += l.bits_after;
+      }
+      record->method_info["sparse_entries_kept_share"] =
+          static_cast<double>(report->entries_kept) / std::max<int64_t>(1, report->entries_before);
+      record->method_info["maskings"] = report->maskings;
+    } else {
+      Progress("    re-fine-tuning the compressed model");
+      absl::StatusOr<FinetuneReport> report = Finetune(model, data.train, {}, ToRecipe(*run.refinetune), progress);
+      if (!report.ok()) return report.status();
+    }
+    record->refinetune_seconds = Since(refine_start);
+    return absl::OkStatus();
+  }
+
+  // The text of the train splits of every encoder task that has one (GLUE's shipped ones; IMDB's full train
+  // split only when --data_dir holds it), tokenized for the model at
+  // `max_length`, labels dropped: KroneckerBERT's general-distillation corpus on the embedded default (the
+  // paper's is 10 % of English Wikipedia). A seeded subset of `cap` examples when cap > 0.
+  absl::StatusOr<std::vector<Example>> GeneralCorpus(const std::string& model_dir, ModelFamily family,
+                                                     int64_t max_length, int64_t cap) {
+    std::vector<Example> corpus;
+    for (const TaskInfo& task : AllTasks()) {
+      if (task.kind == TaskKind::kSequenceToSequence) continue;
+      TaskDataOptions o;
+      o.data_dir = options_.data_dir;
+      o.train_split = task.train_split;
+      o.eval_split = task.train_split;  // only the train file is needed
+      o.encode.max_length = max_length;
+      o.encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      absl::StatusOr<TaskData> data = LoadTaskData(task, family, model_dir, o);
+      if (!data.ok()) {
+        if (data.status().code() == absl::StatusCode::kNotFound) continue;  // no train split shipped
+        return data.status();
+      }
+      for (Example& e : data->train) {
+        e.label = 0;
+        corpus.push_back(std::move(e));
+      }
+    }
+    if (corpus.empty()) return absl::NotFoundError("no train split to build the general-distillation corpus from");
+    if (cap > 0 && static_cast<int64_t>(corpus.size()) > cap) {
+      std::mt19937_64 rng(kSubsetSeed);
+      std::shuffle(corpus.begin(), corpus.end(), rng);
+      corpus.resize(cap);
+    }
+    return corpus;
+  }
+
+  // KroneckerBERT's training: the checkpoint compressed (trainable), distilled from the pretrained
+  // checkpoint on the general corpus (stage 1, when asked), its head copied from the fine-tuned `teacher`,
+  // then distilled from `teacher` on the task (stage 2) or fine-tuned on it (the ablation without task KD).
+  absl::StatusOr<std::unique_ptr<Model>> DistilledStudent(const RunSpec& run, const TaskInfo& task,
+                                                          const std::string& model_dir, const TaskData& data,
+                                                          Model& teacher, RunRecord* record) {
+    const uint64_t seed = run.refinetune->seed;
+    LoadOptions load = TaskLoadOptions(task, options_.device, seed);
+    load.kernels = options_.kernels;
+    absl::StatusOr<std::unique_ptr<Model>> student = Model::Load(model_dir, load);
+    if (!student.ok()) return student.status();
+    if (absl::Status s = CompressLinears(run, data, **student, record); !s.ok()) return s;
+    const ProgressSink progress = [this](const std::string& line) { Progress("      " + line); };
+    const auto start = Clock::now();
+    if (run.distill->general) {
+      const RecipeSpec& general = *run.distill->general;
+      int64_t cap = run.distill->general_examples;
+      if (run.max_train_examples > 0 && (cap == 0 || run.max_train_examples < cap)) cap = run.max_train_examples;
+      absl::StatusOr<ModelFamily> family = CheckpointFamily(model_dir);
+      if (!family.ok()) return family.status();
+      absl::StatusOr<std::vector<Example>> corpus = GeneralCorpus(model_dir, *family, general.max_length, cap);
+      if (!corpus.ok()) return corpus.status();
+      absl::StatusOr<std::unique_ptr<Model>> pretrained = Model::Load(model_dir, load);
+      if (!pretrained.ok()) return pretrained.status();
+      Progress(absl::StrFormat("    general distillation from the checkpoint (%d examples of the train splits)", corpus->size()));
+      DistillationLoss intermediate;
+      intermediate.logits = 0;  // the checkpoint's head is untrained: layers only
+      absl::StatusOr<FinetuneReport> r = Distill(**student, **pretrained, *corpus, ToRecipe(general), intermediate, progress);
+      if (!r.ok()) return r.status();
+      record->method_info["general_distillation_seconds"] = Since(start);
+      record->method_info["general_examples"] = static_cast<double>(corpus->size());
+    }
+    for (const char* head : {"classifier.**", "bert.pooler.**", "pre_classifier.**"}) {
+      if (absl::StatusOr<int> n = (*student)->CopyParametersFrom(teacher, head); !n.ok()) return n.status();
+    }
+    const auto task_start = Clock::now();
+    if (run.distill->task) {
+      Progress("    task distillation from the fine-tuned base");
+      DistillationLoss loss;
+      loss.labels = run.distill->labels;
+      absl::StatusOr<FinetuneReport> r = Distill(**student, teacher, data.train, ToRecipe(*run.refinetune), loss, progress);
+      if (!r.ok()) return r.status();
+    } else {
+      Progress("    fine-tuning the student on the task (no task distillation)");
+      absl::StatusOr<FinetuneReport> r = Finetune(**student, data.train, {}, ToRecipe(*run.refinetune), progress);
+      if (!r.ok()) return r.status();
+    }
+    record->refinetune_seconds = Since(task_start);
+    return student;
   }
 
   // Median latency of Forward on a batch of 8 evaluation examples padded to 128 tokens.
@@ -287,7 +383,11 @@ class Runner {
       if (!ms.ok()) return ms.status();
       record->base_forward_ms = *ms;
     }
-    if (!run.method.empty()) {
+    if (run.distill) {  // the fine-tuned base teaches a compressed student of the checkpoint
+      absl::StatusOr<std::unique_ptr<Model>> student = DistilledStudent(run, task, model_dir, data, **model, record);
+      if (!student.ok()) return student.status();
+      model = std::move(student);
+    } else if (!run.method.empty()) {
       if (absl::Status s = Compress(run, data, **model, record); !s.ok()) return s;
     }
     record->params_after = (*model)->ParameterCount();

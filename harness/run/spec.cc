@@ -127,9 +127,24 @@ absl::StatusOr<PruningSpec> ParsePruning(const Reader& r, const Json& j, const s
   return p;
 }
 
+absl::StatusOr<DistillSpec> ParseDistill(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"general", "general_examples", "task", "labels"}));
+  DistillSpec d;
+  if (j.contains("general") && !j["general"].is_null()) {
+    absl::StatusOr<RecipeSpec> recipe = ParseRecipe(r, j["general"], where + ".general", RecipeSpec{});
+    if (!recipe.ok()) return recipe.status();
+    d.general = *recipe;
+  }
+  LRB_RETURN_IF_ERROR(r.Get(j, "general_examples", where, &d.general_examples));
+  LRB_RETURN_IF_ERROR(r.Get(j, "task", where, &d.task));
+  LRB_RETURN_IF_ERROR(r.Get(j, "labels", where, &d.labels));
+  if (d.general_examples < 0 || !(d.labels >= 0)) return r.Error(where, "needs general_examples >= 0 and labels >= 0");
+  return d;
+}
+
 absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::string& where) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"label", "method", "budget", "options", "linears", "refinetune", "pruning",
-                                        "from_checkpoint", "speed"}));
+                                        "distill", "from_checkpoint", "speed"}));
   RowSpec row;
   LRB_RETURN_IF_ERROR(r.Get(j, "label", where, &row.label));
   if (row.label.empty()) return r.Error(where, "every row needs a \"label\"");
@@ -163,6 +178,14 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
     if (!pruning.ok()) return pruning.status();
     if (!row.refinetune) return r.Error(where + ".pruning", "pruning happens while re-fine-tuning: give \"refinetune\"");
     row.pruning = *pruning;
+  }
+  if (j.contains("distill")) {
+    absl::StatusOr<DistillSpec> distill = ParseDistill(r, j["distill"], where + ".distill");
+    if (!distill.ok()) return distill.status();
+    if (row.baseline || !row.refinetune || row.from_checkpoint || row.pruning) {
+      return r.Error(where + ".distill", "needs a method and \"refinetune\" (stage 2's recipe), without from_checkpoint or pruning (the student always starts from the checkpoint)");
+    }
+    row.distill = *distill;
   }
   if (row.from_checkpoint && (row.baseline || !row.refinetune)) {
     return r.Error(where + ".from_checkpoint", "needs a method and \"refinetune\" (the only training of the checkpoint)");
@@ -424,6 +447,8 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       run.refinetune = row.refinetune;
       if (run.refinetune) ApplyOverrides(p.finetune_base, &*run.refinetune);
       run.pruning = row.pruning;
+      run.distill = row.distill;
+      if (run.distill && run.distill->general) ApplyOverrides(p.finetune_base, &*run.distill->general);
       run.speed = row.speed;
       auto o = g.splits.find(task);
       if (o != g.splits.end()) {
@@ -459,6 +484,11 @@ std::string RunSpecJson(const RunSpec& run) {
   if (run.pruning) {  // only when set: the ids of runs without pruning stay what they were
     j["pruning"] = {{"keep", run.pruning->keep}, {"beta", run.pruning->beta}, {"delta_t", run.pruning->delta_t},
                     {"initial_warmup", run.pruning->initial_warmup}, {"final_warmup", run.pruning->final_warmup}};
+  }
+  if (run.distill) {  // likewise
+    j["distill"] = {{"general", run.distill->general ? RecipeToJson(*run.distill->general) : Json(nullptr)},
+                    {"general_examples", run.distill->general_examples}, {"task", run.distill->task},
+                    {"labels", run.distill->labels}};
   }
   return j.dump();  // nlohmann::json objects keep their keys sorted
 }

@@ -35,6 +35,15 @@ struct PruningSpec {
   double initial_warmup = 0.055, final_warmup = 0.275;  // shares of the steps
 };
 
+// KroneckerBERT's two-stage distillation of a compressed student of the checkpoint (harness/model/training.h
+// Distill). The teacher of the task stage is the fine-tuned base; the student's head starts as its copy.
+struct DistillSpec {
+  std::optional<RecipeSpec> general;  // stage 1 on the text of the shipped train splits, the checkpoint teaching
+  int64_t general_examples = 0;       // cap on that corpus (0: all; a profile's max_train_examples caps it too)
+  bool task = true;                   // stage 2 distils from the fine-tuned base (else plain fine-tuning)
+  double labels = 0;                  // weight of the task loss on the labels in stage 2
+};
+
 struct ColumnSpec {
   std::string name;    // the header, also the key of published values
   std::string task;    // empty: only published rows fill this column
@@ -57,6 +66,7 @@ struct RowSpec {
   std::vector<std::string> linears;  // empty: the grid's
   std::optional<RecipeSpec> refinetune;
   std::optional<PruningSpec> pruning;  // prune during the re-fine-tuning (needs refinetune, method losparse)
+  std::optional<DistillSpec> distill;  // compress the checkpoint, distil (refinetune is stage 2's recipe)
   // Compress the checkpoint itself instead of the fine-tuned base: the re-fine-tuning is then the only
   // training (LoSparse fine-tunes from the pretrained model).
   bool from_checkpoint = false;
@@ -117,6 +127,7 @@ struct RunSpec {
   std::vector<std::string> linears;
   std::optional<RecipeSpec> refinetune;
   std::optional<PruningSpec> pruning;
+  std::optional<DistillSpec> distill;
   bool speed = false;
   std::string train_split, eval_split;  // empty: the task's
   int64_t statistics_examples = 0, max_train_examples = 0, max_eval_examples = 0;
