@@ -152,7 +152,11 @@ absl::StatusOr<RowPruningReport> FinetuneWithRowPruning(Model& model, const std:
   const int64_t steps = ((static_cast<int64_t>(train.size()) + recipe.batch_size - 1) / std::max<int64_t>(1, recipe.batch_size)) * recipe.epochs;
   effective.delta_t = std::max<int64_t>(1, std::min<int64_t>(options.delta_t, static_cast<int64_t>(options.initial_warmup * steps)));
   RowPruner pruner(std::move(layers), effective);
-  recipe.after_step = [&pruner](int64_t step, int64_t total) { return pruner.AfterStep(step, total); };
+  // The caller's own hook, if any, runs after the pruning of the same step.
+  recipe.after_step = [&pruner, own = recipe.after_step](int64_t step, int64_t total) {
+    if (absl::Status s = pruner.AfterStep(step, total); !s.ok()) return s;
+    return own ? own(step, total) : absl::OkStatus();
+  };
   absl::StatusOr<FinetuneReport> finetune = Finetune(model, train, dev, recipe, progress);
   if (!finetune.ok()) return finetune.status();
 

@@ -55,7 +55,8 @@ absl::Status CheckRowPruningOptions(const RowPruningOptions& options);
 // steps, then a moving average (beta) over windows; a row's score is the mean over its entries; rows
 // whose score falls below the global threshold that keeps `KeptShareAt` of all entries are zeroed
 // (after the optimizer step). At the end each layer stores only its non-zero rows. InvalidArgument when
-// no layer is low rank + sparse or the options are out of range.
+// no layer is low rank + sparse or the options are out of range. A recipe's own after_step runs after the
+// pruning of each step.
 absl::StatusOr<RowPruningReport> FinetuneWithRowPruning(Model& model, const std::vector<Example>& train,
                                                         const std::vector<Example>& dev, FinetuneRecipe recipe,
                                                         const RowPruningOptions& options,

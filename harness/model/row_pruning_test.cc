@@ -124,6 +124,11 @@ TEST(RowPruningTest, ShortRunsStillPruneToTheKeptShare) {
   recipe.epochs = 1;
   recipe.batch_size = 16;
   recipe.learning_rate = 1e-3;
+  int64_t hooked = 0;  // the caller's own hook still runs after every step
+  recipe.after_step = [&hooked](int64_t, int64_t) {
+    ++hooked;
+    return absl::OkStatus();
+  };
   RowPruningOptions options;
   options.keep = 0.3;
   options.initial_warmup = 0.25;  // one step
@@ -132,6 +137,7 @@ TEST(RowPruningTest, ShortRunsStillPruneToTheKeptShare) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_NEAR(static_cast<double>(report->entries_kept) / report->entries_before, 0.3,
               128.0 / report->entries_before);
+  EXPECT_EQ(hooked, 4);
 }
 
 TEST(RowPruningTest, RefusesModelsWithoutSparsePartsAndBadOptions) {
