@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "harness/model/training.h"  // DistillationWeights
 #include "harness/model/transformer.h"
 
 namespace lrb {
@@ -14,15 +15,7 @@ namespace lrb {
 // loss; zero when the logits agree, its gradient reaches only the student.
 torch::Tensor LogitsDistillationLoss(const torch::Tensor& student, const torch::Tensor& teacher, double temperature);
 
-struct DistillationWeights {
-  double logits = 1.0;      // LogitsDistillationLoss at `temperature`
-  double temperature = 1.0;
-  double embeddings = 1.0;  // MSE on "embedding_output"
-  double hidden = 1.0;      // MSE on each "hidden_state.N"
-  double attention = 1.0;   // MSE on each "attention_scores.N" (masked key positions excluded)
-};
-
-// The sum of the weighted terms over the tensors both outputs hold (the student and the teacher run
+// The sum of the weighted terms (all but `labels`, which Distill adds) over the tensors both outputs hold (the student and the teacher run
 // with RecordIntermediates(true) on the same batch and have the same layer count and widths).
 // `attention_mask` [batch, seq] 0/1 excludes padding keys from the attention term.
 torch::Tensor LayerwiseDistillationLoss(const NamedTensors& student, const NamedTensors& teacher,

@@ -29,9 +29,16 @@ class RowPruner {
   RowPruner(std::vector<Tracked> layers, const RowPruningOptions& options)
       : layers_(std::move(layers)), options_(options) {}
 
+  // Steps per importance window: delta_t, but at most the initial warm-up's step count, so that windows
+  // have ended when pruning starts (the authors warm up for 675 steps with windows of 10; short runs would
+  // otherwise start pruning with every score still 0 and prune nothing).
+  int64_t Window(int64_t total) const {
+    return std::max<int64_t>(1, std::min<int64_t>(options_.delta_t, static_cast<int64_t>(options_.initial_warmup * total)));
+  }
+
   // The authors' update_and_pruning, called after the optimizer step of step `step` (0-based).
   absl::Status AfterStep(int64_t step, int64_t total) {
-    const int64_t local = step % options_.delta_t;
+    const int64_t local = step % Window(total);
     for (Tracked& t : layers_) {
       const torch::Tensor grad = t.s.grad();
       const torch::Tensor now = grad.defined() ? (t.s.detach() * grad).abs().mean(1).to(torch::kCPU, torch::kFloat64)
@@ -53,7 +60,7 @@ class RowPruner {
     const double initial = options_.initial_warmup * total, final = options_.final_warmup * total;
     if (step <= initial) return false;
     if (step > total - final) return true;
-    return step % options_.delta_t == 0;
+    return step % Window(total) == 0;
   }
 
   // Zeroes the rows whose score is below the score of the entry at rank floor(N (1 - kept)) in increasing
@@ -145,13 +152,7 @@ absl::StatusOr<RowPruningReport> FinetuneWithRowPruning(Model& model, const std:
     layers.push_back(std::move(t));
   }
   if (layers.empty()) return absl::InvalidArgumentError("row pruning needs low rank + sparse layers (method losparse)");
-  // Windows must have finished when pruning starts, or every score is still 0 and nothing is pruned: the
-  // authors' scripts warm up for 675 steps with windows of 10; short runs get windows of at most the
-  // warm-up's length.
-  RowPruningOptions effective = options;
-  const int64_t steps = ((static_cast<int64_t>(train.size()) + recipe.batch_size - 1) / std::max<int64_t>(1, recipe.batch_size)) * recipe.epochs;
-  effective.delta_t = std::max<int64_t>(1, std::min<int64_t>(options.delta_t, static_cast<int64_t>(options.initial_warmup * steps)));
-  RowPruner pruner(std::move(layers), effective);
+  RowPruner pruner(std::move(layers), options);
   // The caller's own hook, if any, runs after the pruning of the same step.
   recipe.after_step = [&pruner, own = recipe.after_step](int64_t step, int64_t total) {
     if (absl::Status s = pruner.AfterStep(step, total); !s.ok()) return s;

@@ -407,7 +407,7 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
 }
 
 absl::StatusOr<FinetuneReport> Distill(Model& student, Model& teacher, const std::vector<Example>& train,
-                                       const FinetuneRecipe& recipe, const DistillationLoss& loss,
+                                       const FinetuneRecipe& recipe, const DistillationWeights& weights,
                                        const ProgressSink& progress) {
   Model::Impl& s = student.internals();
   Model::Impl& t = teacher.internals();
@@ -425,17 +425,11 @@ absl::StatusOr<FinetuneReport> Distill(Model& student, Model& teacher, const std
         sc.num_layers, sc.hidden_size, sc.num_heads, sc.vocab_size, tc.num_layers,
         tc.hidden_size, tc.num_heads, tc.vocab_size));
   }
-  if (loss.logits > 0 && (sc.head != tc.head || sc.num_labels != tc.num_labels)) {
+  if (weights.logits > 0 && (sc.head != tc.head || sc.num_labels != tc.num_labels)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "logit distillation needs the same head: the student has %d outputs, the teacher %d (set the logits weight to 0)",
         sc.num_labels, tc.num_labels));
   }
-  DistillationWeights weights;
-  weights.logits = loss.logits;
-  weights.temperature = loss.temperature;
-  weights.embeddings = loss.embeddings;
-  weights.hidden = loss.hidden;
-  weights.attention = loss.attention;
   t.module->eval();
   s.module->RecordIntermediates(true);
   t.module->RecordIntermediates(true);
@@ -447,9 +441,9 @@ absl::StatusOr<FinetuneReport> Distill(Model& student, Model& teacher, const std
     }
     const NamedTensors student_out = s.module->Forward(tb.batch);
     torch::Tensor l = LayerwiseDistillationLoss(student_out, teacher_out, tb.batch.attention_mask, weights);
-    if (loss.labels > 0) {
+    if (weights.labels > 0) {
       for (const auto& [name, value] : student_out) {
-        if (name == "logits") l = l + loss.labels * TaskLoss(value, tb, *objective);
+        if (name == "logits") l = l + weights.labels * TaskLoss(value, tb, *objective);
       }
     }
     return l;

@@ -87,13 +87,13 @@ absl::StatusOr<FinetuneReport> Finetune(Model& model, const std::vector<Example>
 // cross-entropy of the logits at `temperature` (Hinton et al. 2015), mean squared errors of the
 // embedding output, of every layer's output and of every layer's attention scores (q k^T / sqrt(d),
 // padding keys excluded), and the task loss on the labels.
-struct DistillationLoss {
-  double logits = 1.0;
+struct DistillationWeights {
+  double logits = 1.0;      // soft cross-entropy of "logits" at `temperature`
   double temperature = 1.0;
-  double embeddings = 1.0;
-  double hidden = 1.0;
-  double attention = 1.0;
-  double labels = 0.0;
+  double embeddings = 1.0;  // MSE on "embedding_output"
+  double hidden = 1.0;      // MSE on each "hidden_state.N"
+  double attention = 1.0;   // MSE on each "attention_scores.N" (masked key positions excluded)
+  double labels = 0.0;      // the task loss on the labels
 };
 
 // Trains `student` (every parameter that requires gradients, e.g. a compressed model's factors) to match
@@ -102,7 +102,7 @@ struct DistillationLoss {
 // heads and vocabulary (InvalidArgument naming both otherwise), and the same head when logits count.
 // Examples without labels serve the intermediate terms (logits and labels weights 0).
 absl::StatusOr<FinetuneReport> Distill(Model& student, Model& teacher, const std::vector<Example>& train,
-                                       const FinetuneRecipe& recipe, const DistillationLoss& loss,
+                                       const FinetuneRecipe& recipe, const DistillationWeights& weights,
                                        const ProgressSink& progress);
 
 // Evaluation mode, no gradients. Generation on an encoder model, and the example errors of Finetune, are

@@ -63,6 +63,11 @@ class Runner {
     if (options_.progress) options_.progress(line);
   }
 
+  // The progress lines of a run's stages (training, evaluation), indented under the run's line.
+  ProgressSink StageProgress() const {
+    return [this](const std::string& line) { Progress("      " + line); };
+  }
+
   std::string ModelDir(const RunSpec& run) const {
     if (run.model.empty() || run.model[0] == '/') return run.model;
     return options_.workspace + "/" + run.model;
@@ -144,7 +149,7 @@ class Runner {
                              data.train.size(), base_key));
     const auto start = Clock::now();
     absl::StatusOr<FinetuneReport> report = Finetune(**model, data.train, {}, ToRecipe(*run.finetune_base),
-                                                     [this](const std::string& line) { Progress("      " + line); });
+                                                     StageProgress());
     if (!report.ok()) return report.status();
     record->base_finetune_seconds = Since(start);
     // Written to a temporary directory and renamed, so a killed run never leaves a half-saved model.
@@ -227,7 +232,7 @@ class Runner {
   }
 
   absl::Status Refinetune(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
-    const ProgressSink progress = [this](const std::string& line) { Progress("      " + line); };
+    const ProgressSink progress = StageProgress();
     const auto refine_start = Clock::now();
     if (run.pruning) {
       Progress(absl::StrFormat("    fine-tuning while pruning the sparse parts to %g of their entries", run.pruning->keep));
@@ -261,9 +266,12 @@ class Runner {
   // The text of the train splits of every encoder task that has one (GLUE's shipped ones; IMDB's full train
   // split only when --data_dir holds it), tokenized for the model at
   // `max_length`, labels dropped: KroneckerBERT's general-distillation corpus on the embedded default (the
-  // paper's is 10 % of English Wikipedia). A seeded subset of `cap` examples when cap > 0.
-  absl::StatusOr<std::vector<Example>> GeneralCorpus(const std::string& model_dir, ModelFamily family,
-                                                     int64_t max_length, int64_t cap) {
+  // paper's is 10 % of English Wikipedia). A seeded subset of `cap` examples when cap > 0. Read and
+  // tokenized once per process for every run that asks for the same one.
+  absl::StatusOr<const std::vector<Example>*> GeneralCorpus(const std::string& model_dir, ModelFamily family,
+                                                            int64_t max_length, int64_t cap) {
+    const std::string key = absl::StrCat(model_dir, "|", max_length, "|", cap);
+    if (auto it = corpora_.find(key); it != corpora_.end()) return &it->second;
     std::vector<Example> corpus;
     for (const TaskInfo& task : AllTasks()) {
       if (task.kind == TaskKind::kSequenceToSequence) continue;
@@ -289,7 +297,7 @@ class Runner {
       std::shuffle(corpus.begin(), corpus.end(), rng);
       corpus.resize(cap);
     }
-    return corpus;
+    return &(corpora_[key] = std::move(corpus));
   }
 
   // KroneckerBERT's training: the checkpoint compressed (trainable), distilled from the pretrained
@@ -304,7 +312,7 @@ class Runner {
     absl::StatusOr<std::unique_ptr<Model>> student = Model::Load(model_dir, load);
     if (!student.ok()) return student.status();
     if (absl::Status s = CompressLinears(run, data, **student, record); !s.ok()) return s;
-    const ProgressSink progress = [this](const std::string& line) { Progress("      " + line); };
+    const ProgressSink progress = StageProgress();
     const auto start = Clock::now();
     if (run.distill->general) {
       const RecipeSpec& general = *run.distill->general;
@@ -312,17 +320,17 @@ class Runner {
       if (run.max_train_examples > 0 && (cap == 0 || run.max_train_examples < cap)) cap = run.max_train_examples;
       absl::StatusOr<ModelFamily> family = CheckpointFamily(model_dir);
       if (!family.ok()) return family.status();
-      absl::StatusOr<std::vector<Example>> corpus = GeneralCorpus(model_dir, *family, general.max_length, cap);
+      absl::StatusOr<const std::vector<Example>*> corpus = GeneralCorpus(model_dir, *family, general.max_length, cap);
       if (!corpus.ok()) return corpus.status();
       absl::StatusOr<std::unique_ptr<Model>> pretrained = Model::Load(model_dir, load);
       if (!pretrained.ok()) return pretrained.status();
-      Progress(absl::StrFormat("    general distillation from the checkpoint (%d examples of the train splits)", corpus->size()));
-      DistillationLoss intermediate;
+      Progress(absl::StrFormat("    general distillation from the checkpoint (%d examples of the train splits)", (*corpus)->size()));
+      DistillationWeights intermediate;
       intermediate.logits = 0;  // the checkpoint's head is untrained: layers only
-      absl::StatusOr<FinetuneReport> r = Distill(**student, **pretrained, *corpus, ToRecipe(general), intermediate, progress);
+      absl::StatusOr<FinetuneReport> r = Distill(**student, **pretrained, **corpus, ToRecipe(general), intermediate, progress);
       if (!r.ok()) return r.status();
       record->method_info["general_distillation_seconds"] = Since(start);
-      record->method_info["general_examples"] = static_cast<double>(corpus->size());
+      record->method_info["general_examples"] = static_cast<double>((*corpus)->size());
     }
     for (const char* head : {"classifier.**", "bert.pooler.**", "pre_classifier.**"}) {
       if (absl::StatusOr<int> n = (*student)->CopyParametersFrom(teacher, head); !n.ok()) return n.status();
@@ -330,9 +338,9 @@ class Runner {
     const auto task_start = Clock::now();
     if (run.distill->task) {
       Progress("    task distillation from the fine-tuned base");
-      DistillationLoss loss;
-      loss.labels = run.distill->labels;
-      absl::StatusOr<FinetuneReport> r = Distill(**student, teacher, data.train, ToRecipe(*run.refinetune), loss, progress);
+      DistillationWeights weights;
+      weights.labels = run.distill->labels;
+      absl::StatusOr<FinetuneReport> r = Distill(**student, teacher, data.train, ToRecipe(*run.refinetune), weights, progress);
       if (!r.ok()) return r.status();
     } else {
       Progress("    fine-tuning the student on the task (no task distillation)");
@@ -393,7 +401,7 @@ class Runner {
     record->params_after = (*model)->ParameterCount();
     TaskEvalOptions eval;
     eval.batch_size = 64;
-    eval.progress = [this](const std::string& line) { Progress("      " + line); };
+    eval.progress = StageProgress();
     eval.generation.generate = task.kind == TaskKind::kSequenceToSequence ? run.max_new_tokens : 0;
     eval.generation.num_beams = run.num_beams;
     absl::StatusOr<TaskEvaluation> result = EvaluateOnTask(**model, data, eval);
@@ -537,6 +545,7 @@ class Runner {
   RunnerOptions options_;
   Provenance provenance_;
   std::map<std::string, std::unique_ptr<TaskData>> data_;
+  std::map<std::string, std::vector<Example>> corpora_;  // GeneralCorpus, by checkpoint, length and cap
 };
 
 }  // namespace
