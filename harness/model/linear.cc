@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "methods/shapes.h"
+
 namespace lrb {
 
 LinearImpl::LinearImpl(int64_t in, int64_t out, bool with_bias) : in_features(in), out_features(out) {
@@ -28,6 +30,8 @@ torch::Tensor LinearImpl::Register(const std::string& name, torch::Tensor t, boo
 void LinearImpl::UseOneDnn(bool on) {
   use_onednn_ = on;
   onednn_.reset();
+  if (adapter_in_) adapter_in_->UseOneDnn(on);
+  if (adapter_out_) adapter_out_->UseOneDnn(on);
 }
 
 void LinearImpl::SetFactorization(const Factorization& f, bool trainable) {
@@ -89,7 +93,76 @@ void LinearImpl::RecordInputs(bool on) {
   }
 }
 
+namespace {
+
+// One matrix [out, in] of an adapter: dense with PyTorch's default initialisation (U(-1/sqrt(in), 1/sqrt(in)),
+// standard deviation 1/sqrt(3 in)) or zero, or a trainable TT matrix (options.tt_rank > 0) whose Gaussian
+// cores give the reconstruction that standard deviation (the variance of an entry is the product of the
+// cores' variances and of the bond ranks), its last core zero when `zero`. Biases start at zero.
+std::shared_ptr<LinearImpl> AdapterMatrix(int64_t out, int64_t in, bool with_bias, bool zero,
+                                          const AdapterOptions& options) {
+  auto m = std::make_shared<LinearImpl>(in, out, with_bias);
+  torch::NoGradGuard no_grad;
+  if (with_bias) m->bias.zero_();
+  if (options.tt_rank <= 0) {
+    if (zero) m->weight.zero_();
+    return m;
+  }
+  TtMatrix tt;
+  tt.row_modes = BalancedFactors(out, options.tt_order);
+  tt.col_modes = BalancedFactors(in, options.tt_order);
+  const int d = options.tt_order;
+  std::vector<int64_t> ranks(d + 1, 1);
+  double bond_product = 1;
+  for (int k = 1; k < d; ++k) {
+    int64_t left = 1, right = 1;  // the unfolding's sides: no bond can exceed the smaller
+    for (int i = 0; i < d; ++i) (i < k ? left : right) *= tt.row_modes[i] * tt.col_modes[i];
+    ranks[k] = std::min({options.tt_rank, left, right});
+    bond_product *= static_cast<double>(ranks[k]);
+  }
+  const double target_variance = 1.0 / (3.0 * static_cast<double>(in));
+  const double core_std = std::pow(target_variance / bond_product, 1.0 / (2.0 * d));
+  for (int k = 0; k < d; ++k) {
+    const std::vector<int64_t> shape = {ranks[k], tt.row_modes[k], tt.col_modes[k], ranks[k + 1]};
+    const torch::Tensor values = (zero && k == d - 1) ? torch::zeros(shape) : torch::randn(shape) * core_std;
+    Tensor core(shape);
+    std::copy(values.data_ptr<float>(), values.data_ptr<float>() + values.numel(), core.data.begin());
+    tt.cores.push_back(std::move(core));
+  }
+  m->SetFactorization(TensorTrainMatrix{std::move(tt)}, /*trainable=*/true);
+  return m;
+}
+
+}  // namespace
+
+void LinearImpl::AddAdapter(const AdapterOptions& options) {
+  TORCH_CHECK(!adapter_, "the layer already has an adapter");
+  const bool lora = options.kind == "lora";
+  const int64_t r = options.rank;
+  // LoRA: A [r, in] then B [out, r] on the input; bottleneck: down [r, out] then up [out, r] on the output.
+  adapter_in_ = AdapterMatrix(r, lora ? in_features : out_features, /*with_bias=*/!lora, /*zero=*/false, options);
+  adapter_out_ = AdapterMatrix(out_features, r, /*with_bias=*/!lora, /*zero=*/true, options);
+  adapter_in_ = register_module(lora ? "lora_A" : "adapter_down", adapter_in_);
+  adapter_out_ = register_module(lora ? "lora_B" : "adapter_up", adapter_out_);
+  adapter_in_->UseOneDnn(use_onednn_);
+  adapter_out_->UseOneDnn(use_onednn_);
+  adapter_in_->to(weight.device());
+  adapter_out_->to(weight.device());
+  adapter_ = options;
+}
+
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  if (!adapter_) return BaseForward(x);
+  if (adapter_->kind == "lora") {
+    const torch::Tensor in = adapter_->dropout > 0 ? torch::dropout(x, adapter_->dropout, is_training()) : x;
+    const double scale = adapter_->alpha / static_cast<double>(adapter_->rank);
+    return BaseForward(x) + adapter_out_->forward(adapter_in_->forward(in)) * scale;
+  }
+  const torch::Tensor y = BaseForward(x);
+  return y + adapter_out_->forward(torch::relu(adapter_in_->forward(y)));
+}
+
+torch::Tensor LinearImpl::BaseForward(const torch::Tensor& x) {
   if (record_inputs_) {
     torch::NoGradGuard no_grad;
     const torch::Tensor rows = x.detach().reshape({-1, in_features}).to(torch::kFloat64);

@@ -4,6 +4,8 @@
 #ifndef LRB_HARNESS_MODEL_LINEAR_H_
 #define LRB_HARNESS_MODEL_LINEAR_H_
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 
 #include "harness/kernels/onednn_linear.h"
 #include "harness/kernels/torch_linear.h"
+#include "harness/model/adapter.h"
 #include "methods/factorization.h"
 
 namespace lrb {
@@ -51,10 +54,19 @@ class LinearImpl : public torch::nn::Module {
   torch::Tensor input_second_moment() const { return xtx_; }
   int64_t input_rows() const { return input_rows_; }
 
+  // Attaches a parameter-efficient adapter (model.h AdapterOptions, checked by the caller; torch's RNG draws
+  // the initialisation). Its two matrices are layers of their own, registered as "lora_A" and "lora_B" or
+  // "adapter_down" and "adapter_up", trainable, run by the same kernels as this layer.
+  void AddAdapter(const AdapterOptions& options);
+  const std::optional<AdapterOptions>& adapter() const { return adapter_; }
+
   int64_t in_features, out_features;
   torch::Tensor weight, bias;
 
  private:
+  torch::Tensor BaseForward(const torch::Tensor& x);  // the layer without its adapter
+  std::optional<AdapterOptions> adapter_;
+  std::shared_ptr<LinearImpl> adapter_in_, adapter_out_;  // A and B, or down and up
   bool record_inputs_ = false;
   torch::Tensor xtx_;
   int64_t input_rows_ = 0;

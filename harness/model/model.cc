@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include <nlohmann/json.hpp>
@@ -74,6 +76,29 @@ absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& na
   return torch::from_blob(v->data(), {static_cast<int64_t>(v->size())}, torch::kFloat32).clone().reshape(t.shape);
 }
 
+nlohmann::json AdapterToJson(const AdapterOptions& o) {
+  return {{"kind", o.kind}, {"rank", o.rank}, {"alpha", o.alpha}, {"dropout", o.dropout},
+          {"tt_rank", o.tt_rank}, {"tt_order", o.tt_order}};
+}
+
+absl::StatusOr<AdapterOptions> AdapterFromJson(const nlohmann::json& j) {
+  AdapterOptions o;
+  if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string() || !j.contains("rank") ||
+      !j["rank"].is_number_integer() || !j.contains("alpha") || !j["alpha"].is_number() || !j.contains("dropout") ||
+      !j["dropout"].is_number() || !j.contains("tt_rank") || !j["tt_rank"].is_number_integer() ||
+      !j.contains("tt_order") || !j["tt_order"].is_number_integer()) {
+    return absl::InvalidArgumentError("expected an object with kind, rank, alpha, dropout, tt_rank, tt_order");
+  }
+  o.kind = j["kind"].get<std::string>();
+  o.rank = j["rank"].get<int64_t>();
+  o.alpha = j["alpha"].get<double>();
+  o.dropout = j["dropout"].get<double>();
+  o.tt_rank = j["tt_rank"].get<int64_t>();
+  o.tt_order = j["tt_order"].get<int>();
+  if (absl::Status s = CheckAdapterOptions(o); !s.ok()) return s;
+  return o;
+}
+
 void SetKernels(LanguageModelImpl& module, const std::string& kernels) {
   for (const auto& item : module.named_modules("", /*include_self=*/false)) {
     if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) linear->UseOneDnn(kernels == "onednn");
@@ -107,6 +132,29 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   const std::vector<std::string> tied = impl->module->TiedParameterNames();
   std::set<std::string> used, preset;
   std::vector<std::string> missing;
+  // Adapters (Save's "lrbench.adapters" metadata) are attached first, so that their matrices have a place.
+  if (auto it = weights->metadata().find("lrbench.adapters"); it != weights->metadata().end()) {
+    nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+    if (!listed.is_object()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: metadata lrbench.adapters is not a JSON object", dir));
+    }
+    std::map<std::string, std::shared_ptr<LinearImpl>> linears;
+    for (const auto& [name, l] : Linears(*impl->module)) linears[name] = l;
+    for (const auto& [module_name, options] : listed.items()) {
+      auto l = linears.find(module_name);
+      absl::StatusOr<AdapterOptions> o = AdapterFromJson(options);
+      if (l == linears.end() || !o.ok()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: adapter of '%s': %s", dir, module_name,
+            l == linears.end() ? "not a linear of this model" : std::string(o.status().message())));
+      }
+      try {
+        l->second->AddAdapter(*o);
+      } catch (const c10::Error& e) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s: adapter of '%s': %s", dir, module_name, e.what_without_backtrace()));
+      }
+    }
+  }
   // Layers saved compressed (Save's "lrbench.factorized" metadata) are rebuilt from their arrays first.
   if (auto it = weights->metadata().find("lrbench.factorized"); it != weights->metadata().end()) {
     nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
@@ -341,6 +389,11 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
       }
     }
     if (!factorized.empty()) weights.mutable_metadata()["lrbench.factorized"] = factorized.dump();
+    nlohmann::json adapters = nlohmann::json::object();
+    for (const auto& [name, linear] : Linears(*impl_->module)) {
+      if (linear->adapter()) adapters[name] = AdapterToJson(*linear->adapter());
+    }
+    if (!adapters.empty()) weights.mutable_metadata()["lrbench.adapters"] = adapters.dump();
     for (const auto& item : impl_->module->named_parameters()) {
       if (skip.count(item.key()) || item.value().numel() == 0) continue;
       const torch::Tensor t = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
@@ -388,9 +441,69 @@ bool GlobMatch(const char* p, const char* s) {
 std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(LanguageModelImpl& module) {
   std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> out;
   for (const auto& item : module.named_modules("", /*include_self=*/false)) {
-    if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) out.push_back({item.key(), linear});
+    auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value());
+    if (!linear) continue;
+    // An adapter's matrices are part of the layer they adapt (named_modules lists a parent first).
+    if (!out.empty() && absl::StartsWith(item.key(), out.back().first + ".")) continue;
+    out.push_back({item.key(), linear});
   }
   return out;
+}
+
+absl::StatusOr<int> Model::AddAdapters(const std::string& pattern, const AdapterOptions& options) {
+  if (absl::Status s = CheckAdapterOptions(options); !s.ok()) return s;
+  std::vector<std::shared_ptr<LinearImpl>> chosen;
+  for (const auto& [name, linear] : Linears(*impl_->module)) {
+    if (!GlobMatch(pattern.c_str(), name.c_str())) continue;
+    if (linear->adapter()) return absl::InvalidArgumentError(absl::StrFormat("layer %s already has an adapter", name));
+    if (options.kind == "lora" && options.rank > std::min(linear->in_features, linear->out_features)) {
+      return absl::InvalidArgumentError(absl::StrFormat("layer %s: LoRA rank %d exceeds its smaller side %d", name,
+                                                        options.rank, std::min(linear->in_features, linear->out_features)));
+    }
+    chosen.push_back(linear);
+  }
+  if (chosen.empty()) return absl::InvalidArgumentError(absl::StrFormat("adapter pattern '%s' matches no linear", pattern));
+  torch::manual_seed(options.seed);
+  try {
+    for (const auto& linear : chosen) linear->AddAdapter(options);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(absl::StrCat("adding adapters: ", e.what_without_backtrace()));
+  }
+  return static_cast<int>(chosen.size());
+}
+
+absl::StatusOr<int64_t> Model::SetTrainable(const std::vector<std::string>& patterns) {
+  std::set<std::string> adapter_prefixes;  // "<layer>.lora_A." and the like
+  for (const auto& item : impl_->module->named_modules("", /*include_self=*/false)) {
+    auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value());
+    if (!linear || !linear->adapter()) continue;
+    for (const char* part : {"lora_A", "lora_B", "adapter_down", "adapter_up"}) {
+      adapter_prefixes.insert(absl::StrCat(item.key(), ".", part, "."));
+    }
+  }
+  std::vector<bool> used(patterns.size(), false);
+  for (auto& item : impl_->module->named_parameters()) {
+    const std::string& name = item.key();
+    bool train = std::any_of(adapter_prefixes.begin(), adapter_prefixes.end(),
+                             [&](const std::string& p) { return absl::StartsWith(name, p); });
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      if (GlobMatch(patterns[i].c_str(), name.c_str())) used[i] = train = true;
+    }
+    // Empty tensors (a compressed layer's former weight, a quantized layer's codes) never train.
+    item.value().requires_grad_(train && item.value().numel() > 0 && item.value().is_floating_point());
+  }
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    if (!used[i]) return absl::InvalidArgumentError(absl::StrFormat("trainable pattern '%s' matches no parameter", patterns[i]));
+  }
+  return TrainableParameterCount();
+}
+
+int64_t Model::TrainableParameterCount() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->module->parameters()) {
+    if (p.requires_grad()) n += p.numel();
+  }
+  return n;
 }
 
 std::vector<std::string> Model::LinearNames(const std::string& pattern) const {

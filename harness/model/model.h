@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "harness/io/safetensors.h"
+#include "harness/model/adapter.h"
 #include "harness/model/config.h"
 #include "methods/factorization.h"
 
@@ -111,7 +112,18 @@ class Model {
   // A name this model lacks or a shape that differs is InvalidArgument naming it.
   absl::StatusOr<int> CopyParametersFrom(Model& from, const std::string& pattern);
 
-  // Numbers stored in all parameters (compressed layers count their factors).
+  // Attaches an adapter to every linear matching `pattern` (LinearNames syntax); its parameters train,
+  // the rest of the model keeps its requires_grad until SetTrainable. Adapters survive Save/Load (the
+  // options are listed in the file's metadata). Refuses a pattern matching nothing, a layer that already has
+  // one, and bad options. Returns how many layers got one.
+  absl::StatusOr<int> AddAdapters(const std::string& pattern, const AdapterOptions& options);
+  // Freezes every parameter except the adapters' and those whose names match one of `patterns`
+  // (CopyParametersFrom's syntax); a pattern matching no parameter is InvalidArgument naming it. Returns
+  // TrainableParameterCount().
+  absl::StatusOr<int64_t> SetTrainable(const std::vector<std::string>& patterns);
+  // Numbers in the parameters that require gradients (what the optimiser updates).
+  int64_t TrainableParameterCount() const;
+  // Numbers stored in all parameters (compressed layers count their factors, adapters theirs).
   int64_t ParameterCount() const;
 
   // The LibTorch state, for the training code of harness/model (opaque elsewhere).

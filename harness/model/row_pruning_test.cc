@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
 
 #include "gtest/gtest.h"
 #include "harness/model/synthetic_task.h"
@@ -103,16 +101,7 @@ TEST(RowPruningTest, PrunesToTheKeptShareWhileLearningAndReloadsIdentically) {
   EXPECT_LT(after->loss, 0.7 * before->loss);
   EXPECT_GT(after->accuracy, 0.6);  // chance is 1/3
 
-  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/pruned";
-  std::filesystem::remove_all(dir);
-  ASSERT_TRUE(model->Save(dir, false).ok());
-  absl::StatusOr<std::unique_ptr<Model>> reloaded = Model::Load(dir);
-  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
-  EXPECT_EQ((*reloaded)->ParameterCount(), model->ParameterCount());
-  absl::StatusOr<Evaluation> again = Evaluate(**reloaded, train, 64);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->predictions, after->predictions);
-  EXPECT_NEAR(again->loss, after->loss, 1e-6);
+  ExpectReloadsIdentically(*model, train, "pruned");
 }
 
 // Four steps, fewer than one default window of 10: the window shrinks to the warm-up, so scores exist

@@ -1,5 +1,6 @@
 #include "harness/report/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -208,7 +209,30 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
   return cell;
 }
 
+// "LoRA r=8 (alpha 16), TT rank 5; trains the adapters, classifier.**" and the like.
+std::string PeftText(const PeftSpec& peft) {
+  std::string text = "no adapters";
+  if (peft.adapter) {
+    const AdapterOptions& a = *peft.adapter;
+    text = a.kind == "lora" ? absl::StrFormat("LoRA r=%d (alpha %g)", a.rank, a.alpha)
+                            : absl::StrFormat("bottleneck adapters of %d", a.rank);
+    if (a.tt_rank > 0) absl::StrAppend(&text, absl::StrFormat(", tensor-train rank %d", a.tt_rank));
+  }
+  std::vector<std::string> trains;
+  if (peft.adapter) trains.push_back("the adapters");
+  trains.insert(trains.end(), peft.train.begin(), peft.train.end());
+  return absl::StrCat(text, "; trains ", absl::StrJoin(trains, ", "));
+}
+
 std::string MethodText(const RowSpec& row) {
+  if (row.peft) {
+    std::string text = PeftText(*row.peft);
+    if (!row.method.empty()) {
+      text = absl::StrCat(row.method, " ", row.budget ? BudgetToString(*row.budget) : "", " on ",
+                          absl::StrJoin(row.linears, ", "), " + ", text);
+    }
+    return text;
+  }
   if (row.method.empty()) return "—";
   std::string text = row.method;
   if (row.budget) absl::StrAppend(&text, " ", BudgetToString(*row.budget));
@@ -224,6 +248,7 @@ std::string MethodText(const RowSpec& row) {
 
 // The plot's series of a row: its method, and whether it is fine-tuned after compression.
 std::string SeriesName(const RowSpec& row) {
+  if (row.peft) return row.label;  // one point per task: the rows differ in kind, not in budget
   return row.refinetune ? absl::StrCat(row.method, " + fine-tuning") : row.method;
 }
 
@@ -331,12 +356,19 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
             panel.series.push_back(PlotSeries{name, {}});
             series = &panel.series.back();
           }
-          series->points.push_back(PlotPoint{static_cast<double>(r->params_after) / 1e6, cell.value, rs.label});
+          const int64_t x = r->trainable_params > 0 ? r->trainable_params : r->params_after;
+          series->points.push_back(PlotPoint{static_cast<double>(x) / 1e6, cell.value, rs.label});
         }
       }
       row.cells.push_back(cell);
     }
-    if (params_record != nullptr) {
+    if (params_record != nullptr && params_record->trainable_params > 0) {
+      // Parameter-efficient rows: what trained, as the papers count it, and the model it trained in.
+      row.params = absl::StrFormat("%s trainable (%.2f %% of %s)", FormatParams(params_record->trainable_params),
+                                   100.0 * static_cast<double>(params_record->trainable_params) /
+                                       static_cast<double>(params_record->params_after),
+                                   FormatParams(params_record->params_after));
+    } else if (params_record != nullptr) {
       row.params = FormatParams(params_record->params_after);
       std::vector<std::string> notes;
       if (!is_baseline && params_record->params_before > 0) {
@@ -370,7 +402,9 @@ Model BuildModel(const TableSpec& spec, const std::vector<RunRecord>& records, c
   if (!spec.published.empty()) model.groups.push_back(PublishedGroup(spec, model));
   AddMeasured(spec, records, context, model);
   model.plot.title = spec.id.empty() ? spec.title : absl::StrCat(spec.id, ". ", spec.title);
-  model.plot.x_label = "stored parameters (M)";
+  const bool peft = spec.grid && std::any_of(spec.grid->rows.begin(), spec.grid->rows.end(),
+                                            [](const RowSpec& r) { return r.peft.has_value(); });
+  model.plot.x_label = peft ? "trainable parameters (M); the baseline trains all" : "stored parameters (M)";
   return model;
 }
 

@@ -308,6 +308,30 @@ TEST(ReportTest, QuantizedRowsShowTheirBits) {
             std::string::npos);
 }
 
+// A parameter-efficient row counts what trained (the papers' "params"), says what its adapters are, and
+// its plot point sits at that count on an axis that says so.
+TEST(ReportTest, ParameterEfficientRowsShowTheirTrainableCount) {
+  TableSpec spec = Spec();
+  RowSpec lora;
+  lora.label = "LoRA r=8";
+  lora.refinetune = RecipeSpec{};
+  AdapterOptions a;
+  a.rank = 8;
+  a.tt_rank = 5;
+  lora.peft = PeftSpec{a, {"**.query"}, {"classifier.**"}};
+  spec.grid->rows.push_back(lora);
+  std::vector<RunRecord> records = Records();
+  RunRecord r = Ok("LoRA r=8", "glue/cola", "matthews_correlation", 0.3, 11200000, 11232768);
+  r.trainable_params = 33282;
+  records.push_back(r);
+  const RenderedTable t = RenderTable(spec, records, Context());
+  EXPECT_NE(t.markdown.find("| LoRA r=8 | bert-mini | 33.3K trainable (0.30 % of 11.2M) | LoRA r=8 (alpha 16), "
+                            "tensor-train rank 5; trains the adapters, classifier.** | 30.00 (−20.00) |"),
+            std::string::npos)
+      << t.markdown;
+  EXPECT_NE(t.svg.find("trainable parameters (M)"), std::string::npos);
+}
+
 TEST(ReportTest, ProfileRestrictsRowsAndTasksAndPicksItsRecords) {
   std::vector<RunRecord> records = Records();
   RunRecord smoke = Ok("SVD", "glue/cola", "matthews_correlation", 0.41, 11200000, 8300000);

@@ -43,6 +43,7 @@ std::string RecordToJson(const RunRecord& r) {
                  {"linears_bits_after", r.linear_bits_after},
                  {"compressed_linears", r.compressed_linears},
                  {"mean_rel_error", r.mean_rel_error}};
+  if (r.trainable_params > 0) j["params"]["trainable"] = r.trainable_params;
   if (!r.method_info.empty()) j["method_info"] = r.method_info;
   j["seconds"] = {{"base_finetune", r.base_finetune_seconds},
                   {"statistics", r.statistics_seconds},
@@ -93,6 +94,7 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
     r.linear_bits_after = params.value("linears_bits_after", int64_t{0});
     r.compressed_linears = params.at("compressed_linears").get<int64_t>();
     r.mean_rel_error = params.at("mean_rel_error").get<double>();
+    r.trainable_params = params.value("trainable", int64_t{0});
     if (j.contains("method_info")) r.method_info = j["method_info"].get<std::map<std::string, double>>();
     const Json& s = j.at("seconds");
     r.base_finetune_seconds = s.at("base_finetune").get<double>();

@@ -44,6 +44,7 @@ struct RunRecord {
   int64_t linear_params_before = 0, linear_params_after = 0;  // the compressed linears only
   int64_t linear_bits_after = 0;  // bits the compressed linears store (32 per float; quantized codes fewer); 0 in records before it existed
   int64_t compressed_linears = 0;
+  int64_t trainable_params = 0;  // parameter-efficient rows: what the optimiser updated (0: not such a run)
   double mean_rel_error = 0;  // mean over compressed linears of ||W - W_hat||_F / ||W||_F (at compression, before any training)
   // What a method's training reported (pruning: "sparse_entries_kept_share", "maskings"); absent when empty.
   std::map<std::string, double> method_info;

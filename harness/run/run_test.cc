@@ -104,6 +104,24 @@ TEST(TableSpec, ParsesAndExpands) {
   EXPECT_EQ(kd.distill->general->max_length, 64);
   EXPECT_TRUE(kd.distill->task);
   EXPECT_THAT(RunSpecJson(kd), HasSubstr(R"("distill":{"general":{)"));
+  EXPECT_THAT(RunSpecJson(kd), ::testing::Not(HasSubstr("peft")));
+  // A parameter-efficient row is not a baseline, trains the checkpoint (no base fine-tuning) and carries
+  // its adapter in the run's JSON.
+  text = kSpec;
+  text.replace(text.find(row), row.size(),
+               R"({"label": "LoRA", "refinetune": {"epochs": 2, "lr": 5e-4},
+                   "peft": {"adapter": {"kind": "lora", "rank": 4, "tt_rank": 5}, "linears": ["**.query"], "train": ["classifier.**"]}})");
+  spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->grid->rows.back().baseline);
+  runs = ExpandRuns(*spec, "default", "");
+  ASSERT_TRUE(runs.ok());
+  const RunSpec& lora = runs->back();
+  ASSERT_TRUE(lora.peft.has_value() && lora.peft->adapter.has_value());
+  EXPECT_FALSE(lora.finetune_base.has_value());
+  EXPECT_EQ(lora.peft->adapter->rank, 4);
+  EXPECT_DOUBLE_EQ(lora.peft->adapter->alpha, 16);
+  EXPECT_THAT(RunSpecJson(lora), HasSubstr(R"("peft":{"adapter":{"alpha":16.0,"dropout":0.0,"kind":"lora","rank":4,"tt_order":3,"tt_rank":5},"linears":["**.query"],"train":["classifier.**"]})"));
 }
 
 TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
@@ -133,6 +151,16 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
             "grid.rows[0].distill: needs a method and \"refinetune\""},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "kronecker", "budget": {"rank": 2}, "refinetune": {}, "distill": {"labels": -1}}]}})",
             "grid.rows[0].distill: needs general_examples >= 0 and labels >= 0"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "peft": {"train": ["**.bias"]}}]}})",
+            "grid.rows[0].peft: needs \"refinetune\""},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "refinetune": {}, "peft": {}}]}})",
+            "grid.rows[0].peft: nothing would train"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "refinetune": {}, "peft": {"adapter": {"kind": "prefix"}, "linears": ["x"]}}]}})",
+            "grid.rows[0].peft.adapter: adapter kind 'prefix': expected lora or bottleneck"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "refinetune": {}, "peft": {"adapter": {"rank": 0}, "linears": ["x"]}}]}})",
+            "grid.rows[0].peft.adapter: adapter rank 0: expected >= 1"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "refinetune": {}, "peft": {"adapter": {}}}]}})",
+            "grid.rows[0].peft.linears: an adapter needs the linears it goes on"},
            {"[1, 2]", "e.json: spec: expected an object"},
            {"{", "e.json: not valid JSON"},
        }) {

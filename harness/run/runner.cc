@@ -168,10 +168,11 @@ class Runner {
   }
 
   // Compresses the run's linears (statistics first when the method needs them), then re-fine-tunes
-  // (pruning while it does when asked). Distillation rows re-fine-tune in DistilledStudent instead.
+  // (pruning while it does when asked). Distillation rows re-fine-tune in DistilledStudent, parameter-
+  // efficient ones in Adapt instead.
   absl::Status Compress(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
     if (absl::Status s = CompressLinears(run, data, model, record); !s.ok()) return s;
-    if (!run.refinetune || run.distill) return absl::OkStatus();
+    if (!run.refinetune || run.distill || run.peft) return absl::OkStatus();
     return Refinetune(run, data, model, record);
   }
 
@@ -260,6 +261,28 @@ class Runner {
       if (!report.ok()) return report.status();
     }
     record->refinetune_seconds = Since(refine_start);
+    return absl::OkStatus();
+  }
+
+  // Parameter-efficient fine-tuning: adapters on the run's peft linears, everything frozen but them and the
+  // peft train patterns, then the row's recipe. Records the trainable count.
+  absl::Status Adapt(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
+    const PeftSpec& peft = *run.peft;
+    if (peft.adapter) {
+      AdapterOptions o = *peft.adapter;
+      o.seed = run.refinetune->seed;
+      for (const std::string& pattern : peft.linears) {
+        if (absl::StatusOr<int> n = model.AddAdapters(pattern, o); !n.ok()) return n.status();
+      }
+    }
+    absl::StatusOr<int64_t> trainable = model.SetTrainable(peft.train);
+    if (!trainable.ok()) return trainable.status();
+    record->trainable_params = *trainable;
+    Progress(absl::StrFormat("    fine-tuning %d of the model's %d parameters", *trainable, model.ParameterCount()));
+    const auto start = Clock::now();
+    absl::StatusOr<FinetuneReport> report = Finetune(model, data.train, {}, ToRecipe(*run.refinetune), StageProgress());
+    if (!report.ok()) return report.status();
+    record->refinetune_seconds = Since(start);
     return absl::OkStatus();
   }
 
@@ -398,6 +421,9 @@ class Runner {
     } else if (!run.method.empty()) {
       if (absl::Status s = Compress(run, data, **model, record); !s.ok()) return s;
     }
+    if (run.peft) {
+      if (absl::Status s = Adapt(run, data, **model, record); !s.ok()) return s;
+    }
     record->params_after = (*model)->ParameterCount();
     TaskEvalOptions eval;
     eval.batch_size = 64;
@@ -410,7 +436,7 @@ class Runner {
     record->eval_count = result->scores.count;
     record->evaluation_seconds = result->seconds;
     if (run.speed) {
-      if (run.method.empty()) {  // nothing changed: one measurement serves both
+      if (run.method.empty() && !run.peft) {  // nothing changed: one measurement serves both
         record->forward_ms = record->base_forward_ms;
         return absl::OkStatus();
       }

@@ -142,9 +142,37 @@ absl::StatusOr<DistillSpec> ParseDistill(const Reader& r, const Json& j, const s
   return d;
 }
 
+absl::StatusOr<PeftSpec> ParsePeft(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"adapter", "linears", "train"}));
+  PeftSpec p;
+  LRB_RETURN_IF_ERROR(r.Strings(j, "linears", where, &p.linears));
+  LRB_RETURN_IF_ERROR(r.Strings(j, "train", where, &p.train));
+  if (j.contains("adapter")) {
+    const std::string w = where + ".adapter";
+    const Json& a = j["adapter"];
+    LRB_RETURN_IF_ERROR(r.Keys(a, w, {"kind", "rank", "alpha", "dropout", "tt_rank", "tt_order"}));
+    AdapterOptions o;
+    LRB_RETURN_IF_ERROR(r.Get(a, "kind", w, &o.kind));
+    LRB_RETURN_IF_ERROR(r.Get(a, "rank", w, &o.rank));
+    LRB_RETURN_IF_ERROR(r.Get(a, "alpha", w, &o.alpha));
+    LRB_RETURN_IF_ERROR(r.Get(a, "dropout", w, &o.dropout));
+    LRB_RETURN_IF_ERROR(r.Get(a, "tt_rank", w, &o.tt_rank));
+    int64_t order = o.tt_order;
+    LRB_RETURN_IF_ERROR(r.Get(a, "tt_order", w, &order));
+    o.tt_order = static_cast<int>(order);
+    if (absl::Status s = CheckAdapterOptions(o); !s.ok()) return r.Error(w, std::string(s.message()));
+    if (p.linears.empty()) return r.Error(where + ".linears", "an adapter needs the linears it goes on");
+    p.adapter = o;
+  } else if (!p.linears.empty()) {
+    return r.Error(where + ".linears", "linears without an adapter");
+  }
+  if (!p.adapter && p.train.empty()) return r.Error(where, "nothing would train: give an adapter or train patterns");
+  return p;
+}
+
 absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::string& where) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"label", "method", "budget", "options", "linears", "refinetune", "pruning",
-                                        "distill", "from_checkpoint", "speed"}));
+                                        "distill", "peft", "from_checkpoint", "speed"}));
   RowSpec row;
   LRB_RETURN_IF_ERROR(r.Get(j, "label", where, &row.label));
   if (row.label.empty()) return r.Error(where, "every row needs a \"label\"");
@@ -152,13 +180,13 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
   LRB_RETURN_IF_ERROR(r.Get(j, "speed", where, &row.speed));
   LRB_RETURN_IF_ERROR(r.Get(j, "from_checkpoint", where, &row.from_checkpoint));
   LRB_RETURN_IF_ERROR(r.Strings(j, "linears", where, &row.linears));
-  row.baseline = row.method.empty();
+  row.baseline = row.method.empty() && !j.contains("peft");
   if (j.contains("budget")) {
     absl::StatusOr<Budget> budget = ParseBudget(r, j["budget"], where + ".budget");
     if (!budget.ok()) return budget.status();
     row.budget = *budget;
   }
-  if (row.baseline != !row.budget.has_value()) {
+  if (row.method.empty() != !row.budget.has_value()) {
     return r.Error(where, "a row with a method needs a budget, and a row without one has none");
   }
   if (j.contains("options")) {
@@ -186,6 +214,14 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
       return r.Error(where + ".distill", "needs a method and \"refinetune\" (stage 2's recipe), without from_checkpoint or pruning (the student always starts from the checkpoint)");
     }
     row.distill = *distill;
+  }
+  if (j.contains("peft")) {
+    absl::StatusOr<PeftSpec> peft = ParsePeft(r, j["peft"], where + ".peft");
+    if (!peft.ok()) return peft.status();
+    if (!row.refinetune || row.from_checkpoint || row.pruning || row.distill) {
+      return r.Error(where + ".peft", "needs \"refinetune\" (its recipe), without from_checkpoint, pruning or distill (it always trains the checkpoint)");
+    }
+    row.peft = *peft;
   }
   if (row.from_checkpoint && (row.baseline || !row.refinetune)) {
     return r.Error(where + ".from_checkpoint", "needs a method and \"refinetune\" (the only training of the checkpoint)");
@@ -438,7 +474,7 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       run.task = task;
       run.model = model_override.empty() ? g.model : model_override;
       run.model_label = model_override.empty() ? g.model_label : std::filesystem::path(model_override).filename().string();
-      if (!row.from_checkpoint) run.finetune_base = g.finetune_base;
+      if (!row.from_checkpoint && !row.peft) run.finetune_base = g.finetune_base;
       if (run.finetune_base) ApplyOverrides(p.finetune_base, &*run.finetune_base);
       run.method = row.method;
       run.budget = row.budget;
@@ -448,6 +484,7 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       if (run.refinetune) ApplyOverrides(p.finetune_base, &*run.refinetune);
       run.pruning = row.pruning;
       run.distill = row.distill;
+      run.peft = row.peft;
       if (run.distill && run.distill->general) ApplyOverrides(p.finetune_base, &*run.distill->general);
       run.speed = row.speed;
       auto o = g.splits.find(task);
@@ -489,6 +526,15 @@ std::string RunSpecJson(const RunSpec& run) {
     j["distill"] = {{"general", run.distill->general ? RecipeToJson(*run.distill->general) : Json(nullptr)},
                     {"general_examples", run.distill->general_examples}, {"task", run.distill->task},
                     {"labels", run.distill->labels}};
+  }
+  if (run.peft) {  // likewise
+    Json adapter = nullptr;
+    if (run.peft->adapter) {
+      const AdapterOptions& a = *run.peft->adapter;
+      adapter = {{"kind", a.kind}, {"rank", a.rank}, {"alpha", a.alpha}, {"dropout", a.dropout},
+                 {"tt_rank", a.tt_rank}, {"tt_order", a.tt_order}};
+    }
+    j["peft"] = {{"adapter", adapter}, {"linears", run.peft->linears}, {"train", run.peft->train}};
   }
   return j.dump();  // nlohmann::json objects keep their keys sorted
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "harness/model/adapter.h"
 #include "methods/budget.h"
 
 namespace lrb {
@@ -44,6 +45,15 @@ struct DistillSpec {
   double labels = 0;                  // weight of the task loss on the labels in stage 2
 };
 
+// Parameter-efficient fine-tuning of the checkpoint (LoRA, adapters, LoRETTA, BitFit): adapters on the
+// linears matching `linears`, then only they and the parameters matching `train` learn, with the row's
+// refinetune recipe; the rest of the model stays as pretrained.
+struct PeftSpec {
+  std::optional<AdapterOptions> adapter;  // none: no modules (BitFit trains existing parameters only)
+  std::vector<std::string> linears;       // where adapters go (Model::LinearNames patterns)
+  std::vector<std::string> train;         // parameter-name patterns that also train (Model::SetTrainable)
+};
+
 struct ColumnSpec {
   std::string name;    // the header, also the key of published values
   std::string task;    // empty: only published rows fill this column
@@ -67,11 +77,14 @@ struct RowSpec {
   std::optional<RecipeSpec> refinetune;
   std::optional<PruningSpec> pruning;  // prune during the re-fine-tuning (needs refinetune, method losparse)
   std::optional<DistillSpec> distill;  // compress the checkpoint, distil (refinetune is stage 2's recipe)
+  // Parameter-efficient fine-tuning of the checkpoint (refinetune is its recipe); a method, when given,
+  // first compresses the row's linears (LoRETTA's tensor-train head).
+  std::optional<PeftSpec> peft;
   // Compress the checkpoint itself instead of the fine-tuned base: the re-fine-tuning is then the only
   // training (LoSparse fine-tunes from the pretrained model).
   bool from_checkpoint = false;
   bool speed = false;
-  bool baseline = false;  // no method: the uncompressed reference (set by the parser)
+  bool baseline = false;  // no method and no peft: the uncompressed reference (set by the parser)
 };
 
 struct SplitOverride {
@@ -128,6 +141,7 @@ struct RunSpec {
   std::optional<RecipeSpec> refinetune;
   std::optional<PruningSpec> pruning;
   std::optional<DistillSpec> distill;
+  std::optional<PeftSpec> peft;
   bool speed = false;
   std::string train_split, eval_split;  // empty: the task's
   int64_t statistics_examples = 0, max_train_examples = 0, max_eval_examples = 0;
