@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 
@@ -322,6 +323,52 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
   EXPECT_EQ(ReadRecords(out + "/runs", "tz")->size(), 9u);  // re-runs replace their records
   options.shard_index = 2;
   EXPECT_FALSE(RunTables({spec}, options).ok());
+}
+
+// KroneckerBERT's general stage does not depend on the task, so the second row with the same compression
+// and general recipe copies the cached backbone; a row that computes it cold gets the same result.
+TEST(Runner, TheGeneralDistillationIsCachedAndTheCacheChangesNothing) {
+  std::string text = kSpec;
+  const std::string rows_start = R"("rows": [)";
+  const size_t from = text.find(rows_start);
+  const size_t to = text.find("]\n  },", from);
+  const std::string recipe = R"({"epochs": 1, "lr": 1e-4, "batch_size": 16, "max_length": 32})";
+  text.replace(from, to - from + 1,
+               R"("rows": [{"label": "uncompressed"},
+                  {"label": "KD", "method": "kronecker", "budget": {"param_ratio": 0.25}, "refinetune": )" + recipe +
+                   R"(, "distill": {"general": )" + recipe + R"(, "general_examples": 32, "labels": 1}},
+                  {"label": "general KD only", "method": "kronecker", "budget": {"param_ratio": 0.25}, "refinetune": )" +
+                   recipe + R"(, "distill": {"general": )" + recipe + R"(, "general_examples": 32, "task": false}}])");
+  text.replace(text.find(R"("rows": ["uncompressed", "FWSVD"])"), 33, R"("rows": ["uncompressed", "KD", "general KD only"])");
+  absl::StatusOr<TableSpec> spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  RunnerOptions options;
+  options.workspace = Runfiles();
+  options.profile = "rte";
+  auto run = [&](const std::string& out, const TableSpec& table) -> std::vector<RunRecord> {
+    options.out_dir = std::string(std::getenv("TEST_TMPDIR")) + "/" + out;
+    std::filesystem::remove_all(options.out_dir);
+    absl::StatusOr<RunnerSummary> summary = RunTables({table}, options);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return *ReadRecords(options.out_dir + "/runs", "tz");
+  };
+  std::map<std::string, RunRecord> warm;
+  for (const RunRecord& r : run("general_warm", *spec)) warm[r.row] = r;
+  ASSERT_EQ(warm.size(), 3u);
+  for (const char* row : {"KD", "general KD only"}) {
+    ASSERT_EQ(warm[row].status, "ok") << row << ": " << warm[row].error;
+    EXPECT_EQ(warm[row].method_info.at("general_examples"), 32);
+  }
+  EXPECT_EQ(warm["KD"].method_info.at("general_cached"), 0);
+  EXPECT_EQ(warm["general KD only"].method_info.at("general_cached"), 1);
+  // The second row alone, cold: it distils the general stage itself and ends where the cached copy did.
+  TableSpec alone = *spec;
+  alone.profiles["rte"].rows = {"uncompressed", "general KD only"};
+  std::map<std::string, RunRecord> cold;
+  for (const RunRecord& r : run("general_cold", alone)) cold[r.row] = r;
+  ASSERT_EQ(cold["general KD only"].status, "ok") << cold["general KD only"].error;
+  EXPECT_EQ(cold["general KD only"].method_info.at("general_cached"), 0);
+  EXPECT_EQ(cold["general KD only"].metrics, warm["general KD only"].metrics);
 }
 
 }  // namespace

@@ -291,8 +291,12 @@ class Runner {
   // `max_length`, labels dropped: KroneckerBERT's general-distillation corpus on the embedded default (the
   // paper's is 10 % of English Wikipedia). A seeded subset of `cap` examples when cap > 0. Read and
   // tokenized once per process for every run that asks for the same one.
-  absl::StatusOr<const std::vector<Example>*> GeneralCorpus(const std::string& model_dir, ModelFamily family,
-                                                            int64_t max_length, int64_t cap) {
+  struct Corpus {
+    std::vector<Example> examples;
+    std::string sha256;  // of every example's token ids, in order: what a cached general stage depends on
+  };
+  absl::StatusOr<const Corpus*> GeneralCorpus(const std::string& model_dir, ModelFamily family, int64_t max_length,
+                                              int64_t cap) {
     const std::string key = absl::StrCat(model_dir, "|", max_length, "|", cap);
     if (auto it = corpora_.find(key); it != corpora_.end()) return &it->second;
     std::vector<Example> corpus;
@@ -320,7 +324,73 @@ class Runner {
       std::shuffle(corpus.begin(), corpus.end(), rng);
       corpus.resize(cap);
     }
-    return &(corpora_[key] = std::move(corpus));
+    std::string ids;
+    for (const Example& e : corpus) {
+      for (int64_t id : e.input_ids) absl::StrAppend(&ids, id, " ");
+      ids += "\n";
+    }
+    return &(corpora_[key] = Corpus{std::move(corpus), Sha256Hex(ids)});
+  }
+
+  // KroneckerBERT's stage 1: the compressed `student` distilled from the pretrained checkpoint on the general
+  // corpus, layers only. The result does not depend on the task (the head is not trained; the task's
+  // teacher replaces it), so the backbone is cached under OUT/cache/general/KEY, KEY hashing the checkpoint,
+  // the compression, the recipe and the corpus's token ids: runs of other tasks copy it instead.
+  absl::Status GeneralStage(const RunSpec& run, const std::string& model_dir, const LoadOptions& load, Model& student,
+                            RunRecord* record) {
+    const RecipeSpec& general = *run.distill->general;
+    int64_t cap = run.distill->general_examples;
+    if (run.max_train_examples > 0 && (cap == 0 || run.max_train_examples < cap)) cap = run.max_train_examples;
+    absl::StatusOr<ModelFamily> family = CheckpointFamily(model_dir);
+    if (!family.ok()) return family.status();
+    absl::StatusOr<const Corpus*> corpus = GeneralCorpus(model_dir, *family, general.max_length, cap);
+    if (!corpus.ok()) return corpus.status();
+    const std::string backbone = *family == ModelFamily::kDistilBert ? "distilbert.**"
+                                 : *family == ModelFamily::kRoberta  ? "roberta.**"
+                                                                     : "bert.**";
+    Json key = {{"version", kRunnerVersion},
+                {"checkpoint", record->provenance.files.count("checkpoint") ? record->provenance.files.at("checkpoint").sha256 : ""},
+                {"method", run.method}, {"budget", run.budget ? BudgetToString(*run.budget) : ""},
+                {"options", run.options}, {"linears", run.linears}, {"recipe", Json::parse(RecipeJson(general))},
+                {"corpus", (*corpus)->sha256}, {"device", options_.device}};
+    const std::string dir = options_.out_dir + "/cache/general/" + Hash16(key.dump());
+    record->method_info["general_examples"] = static_cast<double>((*corpus)->examples.size());
+    if (std::filesystem::exists(dir + "/DONE")) {
+      LoadOptions plain;  // as saved, whatever head the first run had
+      plain.device = load.device;
+      plain.kernels = load.kernels;
+      absl::StatusOr<std::unique_ptr<Model>> cached = Model::Load(dir, plain);
+      if (!cached.ok()) return cached.status();
+      if (absl::StatusOr<int> n = student.CopyParametersFrom(**cached, backbone); !n.ok()) return n.status();
+      absl::StatusOr<std::string> done = ReadFile(dir + "/DONE");
+      record->method_info["general_distillation_seconds"] = done.ok() ? std::atof(done->c_str()) : 0;
+      record->method_info["general_cached"] = 1;
+      Progress("    general distillation: cached (" + dir + ")");
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::unique_ptr<Model>> pretrained = Model::Load(model_dir, load);
+    if (!pretrained.ok()) return pretrained.status();
+    Progress(absl::StrFormat("    general distillation from the checkpoint (%d examples of the train splits)",
+                             (*corpus)->examples.size()));
+    DistillationWeights intermediate;
+    intermediate.logits = 0;  // the checkpoint's head is untrained: layers only
+    const auto start = Clock::now();
+    absl::StatusOr<FinetuneReport> r =
+        Distill(student, **pretrained, (*corpus)->examples, ToRecipe(general), intermediate, StageProgress());
+    if (!r.ok()) return r.status();
+    const double seconds = Since(start);
+    record->method_info["general_distillation_seconds"] = seconds;
+    record->method_info["general_cached"] = 0;
+    // Written to a temporary directory and renamed, as the base models are.
+    const std::string tmp = absl::StrCat(dir, ".tmp-", getpid());
+    std::filesystem::remove_all(tmp);
+    std::filesystem::create_directories(tmp);
+    if (absl::Status s = student.Save(tmp, false); !s.ok()) return s;
+    if (absl::Status s = WriteFileAtomically(tmp + "/DONE", absl::StrCat(seconds), false); !s.ok()) return s;
+    std::error_code ec;
+    std::filesystem::rename(tmp, dir, ec);
+    if (ec) std::filesystem::remove_all(tmp);  // another shard finished it first
+    return absl::OkStatus();
   }
 
   // KroneckerBERT's training: the checkpoint compressed (trainable), distilled from the pretrained
@@ -336,24 +406,8 @@ class Runner {
     if (!student.ok()) return student.status();
     if (absl::Status s = CompressLinears(run, data, **student, record); !s.ok()) return s;
     const ProgressSink progress = StageProgress();
-    const auto start = Clock::now();
     if (run.distill->general) {
-      const RecipeSpec& general = *run.distill->general;
-      int64_t cap = run.distill->general_examples;
-      if (run.max_train_examples > 0 && (cap == 0 || run.max_train_examples < cap)) cap = run.max_train_examples;
-      absl::StatusOr<ModelFamily> family = CheckpointFamily(model_dir);
-      if (!family.ok()) return family.status();
-      absl::StatusOr<const std::vector<Example>*> corpus = GeneralCorpus(model_dir, *family, general.max_length, cap);
-      if (!corpus.ok()) return corpus.status();
-      absl::StatusOr<std::unique_ptr<Model>> pretrained = Model::Load(model_dir, load);
-      if (!pretrained.ok()) return pretrained.status();
-      Progress(absl::StrFormat("    general distillation from the checkpoint (%d examples of the train splits)", (*corpus)->size()));
-      DistillationWeights intermediate;
-      intermediate.logits = 0;  // the checkpoint's head is untrained: layers only
-      absl::StatusOr<FinetuneReport> r = Distill(**student, **pretrained, **corpus, ToRecipe(general), intermediate, progress);
-      if (!r.ok()) return r.status();
-      record->method_info["general_distillation_seconds"] = Since(start);
-      record->method_info["general_examples"] = static_cast<double>((*corpus)->size());
+      if (absl::Status s = GeneralStage(run, model_dir, load, **student, record); !s.ok()) return s;
     }
     for (const char* head : {"classifier.**", "bert.pooler.**", "pre_classifier.**"}) {
       if (absl::StatusOr<int> n = (*student)->CopyParametersFrom(teacher, head); !n.ok()) return n.status();
@@ -571,7 +625,7 @@ class Runner {
   RunnerOptions options_;
   Provenance provenance_;
   std::map<std::string, std::unique_ptr<TaskData>> data_;
-  std::map<std::string, std::vector<Example>> corpora_;  // GeneralCorpus, by checkpoint, length and cap
+  std::map<std::string, Corpus> corpora_;  // GeneralCorpus, by checkpoint, length and cap
 };
 
 }  // namespace
