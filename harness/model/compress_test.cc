@@ -127,6 +127,57 @@ TEST(ModelSurgeryTest, CompressedModelSavesAndReloads) {
   }
 }
 
+// Compressed token embeddings (KroneckerBERT's word embeddings: one Kronecker term with a one-row B; and
+// low rank) look rows up without forming the table, and must agree with the model whose table is the
+// dense reconstruction (float32: 1e-5 on O(1) logits); the embedding is not a linear; it saves and reloads.
+TEST(ModelSurgeryTest, CompressedEmbeddingsLookUpTheReconstructedRows) {
+  struct Case {
+    const char* method;
+    Budget budget;
+    MethodOptions options;
+    int64_t params;  // of the 1000 x 64 table
+  };
+  for (const Case& c : {Case{"kronecker", Budget::Rank(1), MethodOptions({{"m2", "1"}, {"n2", "8"}}), 1000 * 8 + 8},
+                        Case{"svd", Budget::Rank(4), MethodOptions(), 4 * (1000 + 64)}}) {
+    const Method* m = *FindMethod(c.method);
+    Factorization kept;
+    const LinearCompressor compress = [&](const std::string&, const Matrix& w) -> absl::StatusOr<Factorization> {
+      absl::StatusOr<Compressed> r = m->Compress({&w}, c.budget, c.options);
+      if (!r.ok()) return r.status();
+      kept = r->factorization;
+      return r->factorization;
+    };
+    std::unique_ptr<Model> model = *Model::Load(kBert);
+    const int64_t params = model->ParameterCount();
+    absl::StatusOr<std::vector<LinearReplacement>> r = model->ReplaceEmbeddings("**", compress, false);
+    ASSERT_TRUE(r.ok()) << c.method << ": " << r.status();
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].name, "bert.embeddings.word_embeddings");
+    EXPECT_EQ((*r)[0].params_after, c.params) << c.method;
+    EXPECT_EQ(model->ParameterCount(), params - 64000 + c.params) << c.method;
+    EXPECT_EQ(model->LinearNames("").size(), 14u);
+
+    std::unique_ptr<Model> dense = *Model::Load(kBert);
+    ASSERT_TRUE(dense
+                    ->ReplaceEmbeddings("**", [&](const std::string&, const Matrix&) -> absl::StatusOr<Factorization> {
+                      return Dense{Reconstruct(kept)};
+                    }, false)
+                    .ok());
+    EXPECT_LT(MaxAbsDiff(Output(*model, "logits"), Output(*dense, "logits")), 1e-5) << c.method;
+
+    const std::string dir = ::testing::TempDir() + "/embeddings_" + c.method;
+    std::filesystem::remove_all(dir);
+    ASSERT_TRUE(model->Save(dir, false).ok());
+    absl::StatusOr<std::unique_ptr<Model>> back = Model::Load(dir);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ((*back)->ParameterCount(), model->ParameterCount());
+    EXPECT_LT(MaxAbsDiff(Output(**back, "logits"), Output(*model, "logits")), 1e-6) << c.method;
+  }
+  std::unique_ptr<Model> model = *Model::Load(kBert);
+  EXPECT_EQ(model->ReplaceEmbeddings("bert.nothing", Through(*FindMethod("svd")), false).status().message(),
+            "no token embedding matches 'bert.nothing'");
+}
+
 TEST(ModelSurgeryTest, TrainableFactorsLearn) {
   std::unique_ptr<Model> model = *Model::Load(kBert);
   ASSERT_TRUE(model->ReplaceLinears(kEncoderLinears, Through(*FindMethod("svd")), /*trainable=*/true).ok());

@@ -109,7 +109,7 @@ TORCH_MODULE(BertLayer);
 
 struct BertEmbeddingsImpl : torch::nn::Module {
   BertEmbeddingsImpl(const ModelConfig& c) : roberta(c.family == ModelFamily::kRoberta), pad(c.pad_token_id) {
-    word_embeddings = register_module("word_embeddings", Embedding(c.vocab_size, c.hidden_size));
+    word_embeddings = register_module("word_embeddings", TokenEmbedding(c.vocab_size, c.hidden_size));
     position_embeddings = register_module("position_embeddings", Embedding(c.max_position_embeddings, c.hidden_size));
     token_type_embeddings =
         register_module("token_type_embeddings", Embedding(std::max<int64_t>(c.type_vocab_size, 1), c.hidden_size));
@@ -131,7 +131,8 @@ struct BertEmbeddingsImpl : torch::nn::Module {
   }
   bool roberta;
   int64_t pad;
-  Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
+  TokenEmbedding word_embeddings{nullptr};
+  Embedding position_embeddings{nullptr}, token_type_embeddings{nullptr};
   LayerNorm norm{nullptr};
   Dropout dropout{nullptr};
 };
@@ -186,7 +187,7 @@ TORCH_MODULE(DistilLayer);
 
 struct DistilEmbeddingsImpl : torch::nn::Module {
   explicit DistilEmbeddingsImpl(const ModelConfig& c) {
-    word_embeddings = register_module("word_embeddings", Embedding(c.vocab_size, c.hidden_size));
+    word_embeddings = register_module("word_embeddings", TokenEmbedding(c.vocab_size, c.hidden_size));
     position_embeddings = register_module("position_embeddings", Embedding(c.max_position_embeddings, c.hidden_size));
     norm = register_module("LayerNorm", LayerNorm(LayerNormOptions({c.hidden_size}).eps(1e-12)));
     dropout = register_module("dropout", Dropout(c.hidden_dropout));
@@ -195,7 +196,8 @@ struct DistilEmbeddingsImpl : torch::nn::Module {
     const torch::Tensor positions = torch::arange(ids.size(1), ids.options()).unsqueeze(0).expand_as(ids);
     return dropout(norm(word_embeddings(ids) + position_embeddings(positions)));
   }
-  Embedding word_embeddings{nullptr}, position_embeddings{nullptr};
+  TokenEmbedding word_embeddings{nullptr};
+  Embedding position_embeddings{nullptr};
   LayerNorm norm{nullptr};
   Dropout dropout{nullptr};
 };
@@ -285,7 +287,7 @@ class EncoderModel : public LanguageModelImpl {
         h = layer->forward(h, mask);
         after_layer(i++, layer->attention);
       }
-      word_embeddings = distil_embeddings_->word_embeddings->weight;
+      word_embeddings = distil_embeddings_->word_embeddings->Table();
     } else {
       embedded = bert_->embeddings(ids, batch.token_type_ids);
       h = embedded;
@@ -296,7 +298,7 @@ class EncoderModel : public LanguageModelImpl {
         h = layer->forward(h, mask);
         after_layer(i++, layer->attention->self);
       }
-      word_embeddings = bert_->embeddings->word_embeddings->weight;
+      word_embeddings = bert_->embeddings->word_embeddings->Table();
     }
     NamedTensors out{{"embedding_output", embedded}, {"last_hidden_state", h}};
     out.insert(out.end(), intermediates.begin(), intermediates.end());

@@ -81,6 +81,22 @@ void LinearImpl::SetFactorization(const Factorization& f, bool trainable) {
   }
 }
 
+torch::Tensor LinearImpl::Rows(const torch::Tensor& ids) {
+  if (!compressed()) return torch::embedding(weight, ids);
+  const torch::Tensor flat = ids.reshape({-1});
+  std::vector<int64_t> shape = ids.sizes().vec();
+  shape.push_back(in_features);
+  if (format() == "low_rank") {  // left [out, r], right [r, in]
+    return torch::matmul(factors_.factors[0].index_select(0, flat), factors_.factors[1]).reshape(shape);
+  }
+  if (format() == "kronecker" && factors_.factors[1].size(1) == 1) {  // A [terms, m1, n1], B [terms, 1, n2]
+    const torch::Tensor a = factors_.factors[0].index_select(1, flat);  // [terms, N, n1]
+    const torch::Tensor b = factors_.factors[1].select(1, 0);           // [terms, n2]
+    return (a.unsqueeze(3) * b.unsqueeze(1).unsqueeze(1)).sum(0).reshape(shape);  // row i: A[i] (x) B, j1 major
+  }
+  return torch::embedding(DenseWeight(), ids);
+}
+
 torch::Tensor LinearImpl::DenseWeight() { return compressed() ? lrb::DenseWeight(factors_) : weight; }
 
 void LinearImpl::RecordInputs(bool on) {

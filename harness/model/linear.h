@@ -54,6 +54,11 @@ class LinearImpl : public torch::nn::Module {
   torch::Tensor input_second_moment() const { return xtx_; }
   int64_t input_rows() const { return input_rows_; }
 
+  // The rows W[ids] ([..., in] for ids [...]), as an embedding lookup: without forming W for dense,
+  // low-rank and one-row-B Kronecker layers (KroneckerBERT's embeddings: row i is sum_t A_t[i] (x) B_t),
+  // through the reconstruction otherwise. The adapter, if any, is not applied.
+  torch::Tensor Rows(const torch::Tensor& ids);
+
   // Attaches a parameter-efficient adapter (model.h AdapterOptions, checked by the caller; torch's RNG draws
   // the initialisation). Its two matrices are layers of their own, registered as "lora_A" and "lora_B" or
   // "adapter_down" and "adapter_up", trainable, run by the same kernels as this layer.
@@ -62,6 +67,9 @@ class LinearImpl : public torch::nn::Module {
 
   int64_t in_features, out_features;
   torch::Tensor weight, bias;
+
+ protected:
+  torch::Tensor DenseWeight();  // [out, in], differentiable in the factors
 
  private:
   torch::Tensor BaseForward(const torch::Tensor& x);  // the layer without its adapter
@@ -72,7 +80,6 @@ class LinearImpl : public torch::nn::Module {
   int64_t input_rows_ = 0;
 
   torch::Tensor Register(const std::string& name, torch::Tensor t, bool trainable);
-  torch::Tensor DenseWeight();  // [out, in], differentiable in the factors
 
   TorchFactors factors_;              // shapes.format empty while the layer is dense
   std::vector<std::string> factor_names_;
@@ -82,6 +89,17 @@ class LinearImpl : public torch::nn::Module {
   std::shared_ptr<OneDnnLinear> onednn_;
 };
 TORCH_MODULE(Linear);
+
+// A token-embedding table [vocab, hidden], held as a linear layer's weight [out = vocab, in = hidden] so
+// that compression methods, Save/Load and training treat it like one; forward looks rows up. Not among
+// the model's linears (Model::LinearNames); Model::ReplaceEmbeddings compresses it.
+class TokenEmbeddingImpl : public LinearImpl {
+ public:
+  TokenEmbeddingImpl(int64_t vocab, int64_t hidden) : LinearImpl(hidden, vocab, /*bias=*/false) {}
+  torch::Tensor forward(const torch::Tensor& ids) { return Rows(ids); }
+  torch::Tensor Table() { return DenseWeight(); }  // [vocab, hidden] (an MLM decoder's tied weight)
+};
+TORCH_MODULE(TokenEmbedding);
 
 }  // namespace lrb
 

@@ -442,7 +442,7 @@ std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(Languag
   std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> out;
   for (const auto& item : module.named_modules("", /*include_self=*/false)) {
     auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value());
-    if (!linear) continue;
+    if (!linear || std::dynamic_pointer_cast<TokenEmbeddingImpl>(linear)) continue;
     // An adapter's matrices are part of the layer they adapt (named_modules lists a parent first).
     if (!out.empty() && absl::StartsWith(item.key(), out.back().first + ".")) continue;
     out.push_back({item.key(), linear});
@@ -514,11 +514,14 @@ std::vector<std::string> Model::LinearNames(const std::string& pattern) const {
   return names;
 }
 
-absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceLinears(const std::string& pattern,
-                                                                    const LinearCompressor& compress,
-                                                                    bool trainable) {
+namespace {
+
+// ReplaceLinears and ReplaceEmbeddings: every matching layer's weight through `compress`.
+absl::StatusOr<std::vector<LinearReplacement>> ReplaceLayers(
+    const std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>>& layers, const std::string& pattern,
+    const LinearCompressor& compress, bool trainable, const char* what) {
   std::vector<LinearReplacement> out;
-  for (const auto& [name, linear] : Linears(*impl_->module)) {
+  for (const auto& [name, linear] : layers) {
     if (!pattern.empty() && !GlobMatch(pattern.c_str(), name.c_str())) continue;
     const Matrix w = linear->WeightMatrix();
     absl::StatusOr<Factorization> f = compress(name, w);
@@ -536,8 +539,26 @@ absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceLinears(const std::
     }
     out.push_back(std::move(r));
   }
-  if (out.empty()) return absl::NotFoundError(absl::StrFormat("no linear layer matches '%s'", pattern));
+  if (out.empty()) return absl::NotFoundError(absl::StrFormat("no %s matches '%s'", what, pattern));
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceLinears(const std::string& pattern,
+                                                                    const LinearCompressor& compress,
+                                                                    bool trainable) {
+  return ReplaceLayers(Linears(*impl_->module), pattern, compress, trainable, "linear layer");
+}
+
+absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceEmbeddings(const std::string& pattern,
+                                                                       const LinearCompressor& compress,
+                                                                       bool trainable) {
+  std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> tables;
+  for (const auto& item : impl_->module->named_modules("", /*include_self=*/false)) {
+    if (auto e = std::dynamic_pointer_cast<TokenEmbeddingImpl>(item.value())) tables.push_back({item.key(), e});
+  }
+  return ReplaceLayers(tables, pattern, compress, trainable, "token embedding");
 }
 
 int ConfigureThreads(int threads) {

@@ -107,6 +107,12 @@ class Model {
   absl::StatusOr<std::vector<LinearReplacement>> ReplaceLinears(const std::string& pattern,
                                                                const LinearCompressor& compress, bool trainable);
 
+  // The same for the token-embedding tables ("bert.embeddings.word_embeddings"; BERT, RoBERTa and
+  // DistilBERT): the compressor sees the table [vocab, hidden] as a weight [out, in], and lookups then read
+  // rows of the factorization (a one-row-B Kronecker sum without forming the table). A tied MLM decoder
+  // uses the reconstruction.
+  absl::StatusOr<std::vector<LinearReplacement>> ReplaceEmbeddings(const std::string& pattern,
+                                                                  const LinearCompressor& compress, bool trainable);
   // Copies the values of `from`'s parameters whose names match `pattern` (the LinearNames syntax over
   // parameter names, e.g. "classifier.**") into the same-named parameters of this model; returns how many.
   // A name this model lacks or a shape that differs is InvalidArgument naming it.

@@ -236,6 +236,10 @@ std::string MethodText(const RowSpec& row) {
   if (row.method.empty()) return "—";
   std::string text = row.method;
   if (row.budget) absl::StrAppend(&text, " ", BudgetToString(*row.budget));
+  if (row.embeddings) {
+    absl::StrAppend(&text, ", embeddings ", row.embeddings->method, " ", BudgetToString(row.embeddings->budget));
+    for (const auto& [k, v] : row.embeddings->options) absl::StrAppend(&text, " ", k, "=", v);
+  }
   if (row.distill) {
     if (row.distill->general) absl::StrAppend(&text, " + general KD");
     absl::StrAppend(&text, row.distill->task ? " + task KD" : " + fine-tuning");

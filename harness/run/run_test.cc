@@ -106,6 +106,19 @@ TEST(TableSpec, ParsesAndExpands) {
   EXPECT_TRUE(kd.distill->task);
   EXPECT_THAT(RunSpecJson(kd), HasSubstr(R"("distill":{"general":{)"));
   EXPECT_THAT(RunSpecJson(kd), ::testing::Not(HasSubstr("peft")));
+  EXPECT_THAT(RunSpecJson(kd), ::testing::Not(HasSubstr("embeddings")));
+  // A row may compress the token embeddings too, with a method of their own.
+  text = kSpec;
+  text.replace(text.find(row), row.size(),
+               R"({"label": "KE", "method": "kronecker", "budget": {"param_ratio": 0.2},
+                   "embeddings": {"method": "kronecker", "budget": {"rank": 1}, "options": {"m2": "1", "n2": "8"}}})");
+  spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  runs = ExpandRuns(*spec, "default", "");
+  ASSERT_TRUE(runs.ok());
+  ASSERT_TRUE(runs->back().embeddings.has_value());
+  EXPECT_THAT(RunSpecJson(runs->back()),
+              HasSubstr(R"("embeddings":{"budget":"rank=1","method":"kronecker","options":{"m2":"1","n2":"8"}})"));
   // A parameter-efficient row is not a baseline, trains the checkpoint (no base fine-tuning) and carries
   // its adapter in the run's JSON.
   text = kSpec;
@@ -162,6 +175,10 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
             "grid.rows[0].peft.adapter: adapter rank 0: expected >= 1"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "refinetune": {}, "peft": {"adapter": {}}}]}})",
             "grid.rows[0].peft.linears: an adapter needs the linears it goes on"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "embeddings": {"method": "svd", "budget": {"rank": 2}}}]}})",
+            "grid.rows[0].embeddings: compresses alongside the row's linears"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "svd", "budget": {"rank": 2}, "embeddings": {"method": "svd"}}]}})",
+            "grid.rows[0].embeddings: needs a method and a budget"},
            {"[1, 2]", "e.json: spec: expected an object"},
            {"{", "e.json: not valid JSON"},
        }) {

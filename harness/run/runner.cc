@@ -229,6 +229,33 @@ class Runner {
     }
     record->compression_seconds = Since(start);
     record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;
+    if (run.embeddings) return CompressEmbeddings(run, model, record);
+    return absl::OkStatus();
+  }
+
+  // The token-embedding tables by the row's embeddings method (no statistics), trainable when the run trains.
+  absl::Status CompressEmbeddings(const RunSpec& run, Model& model, RunRecord* record) {
+    absl::StatusOr<const Method*> method = FindMethod(run.embeddings->method);
+    if (!method.ok()) return method.status();
+    MethodOptions method_options;
+    for (const auto& [k, v] : run.embeddings->options) method_options.Set(k, v);
+    const LinearCompressor compress = [&](const std::string& name, const Matrix& table) -> absl::StatusOr<Factorization> {
+      absl::StatusOr<Compressed> c = (*method)->Compress({&table}, run.embeddings->budget, method_options);
+      if (!c.ok()) return absl::Status(c.status().code(), name + ": " + std::string(c.status().message()));
+      return std::move(c->factorization);
+    };
+    const auto start = Clock::now();
+    absl::StatusOr<std::vector<LinearReplacement>> replaced =
+        model.ReplaceEmbeddings("**", compress, /*trainable=*/run.refinetune.has_value());
+    if (!replaced.ok()) return replaced.status();
+    double before = 0, after = 0;
+    for (const LinearReplacement& r : *replaced) {
+      before += static_cast<double>(r.params_before);
+      after += static_cast<double>(r.params_after);
+    }
+    record->method_info["embedding_params_before"] = before;
+    record->method_info["embedding_params_after"] = after;
+    record->compression_seconds += Since(start);
     return absl::OkStatus();
   }
 
@@ -352,6 +379,7 @@ class Runner {
                 {"checkpoint", record->provenance.files.count("checkpoint") ? record->provenance.files.at("checkpoint").sha256 : ""},
                 {"method", run.method}, {"budget", run.budget ? BudgetToString(*run.budget) : ""},
                 {"options", run.options}, {"linears", run.linears}, {"recipe", Json::parse(RecipeJson(general))},
+                {"embeddings", Json::parse(RunSpecJson(run)).value("embeddings", Json(nullptr))},
                 {"corpus", (*corpus)->sha256}, {"device", options_.device}};
     const std::string dir = options_.out_dir + "/cache/general/" + Hash16(key.dump());
     record->method_info["general_examples"] = static_cast<double>((*corpus)->examples.size());
@@ -652,6 +680,14 @@ absl::Status ValidateTable(const TableSpec& table) {
     if (row.method.empty()) continue;
     if (absl::StatusOr<const Method*> m = FindMethod(row.method); !m.ok()) {
       return bad(absl::StrCat("row ", row.label, ": ", m.status().message()));
+    }
+    if (row.embeddings) {
+      absl::StatusOr<const Method*> m = FindMethod(row.embeddings->method);
+      if (!m.ok()) return bad(absl::StrCat("row ", row.label, ": embeddings: ", m.status().message()));
+      if (!(*m)->Needs().empty()) {
+        return bad(absl::StrFormat("row %s: embeddings: %s needs statistics, which embedding tables do not collect",
+                                   row.label, row.embeddings->method));
+      }
     }
     if (row.pruning && row.method != "losparse") {
       return bad(absl::StrFormat("row %s: pruning needs layers stored as low rank + sparse (method losparse), not %s",

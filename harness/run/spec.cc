@@ -142,6 +142,24 @@ absl::StatusOr<DistillSpec> ParseDistill(const Reader& r, const Json& j, const s
   return d;
 }
 
+absl::StatusOr<EmbeddingSpec> ParseEmbeddings(const Reader& r, const Json& j, const std::string& where) {
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, {"method", "budget", "options"}));
+  EmbeddingSpec e;
+  LRB_RETURN_IF_ERROR(r.Get(j, "method", where, &e.method));
+  if (e.method.empty() || !j.contains("budget")) return r.Error(where, "needs a method and a budget");
+  absl::StatusOr<Budget> budget = ParseBudget(r, j["budget"], where + ".budget");
+  if (!budget.ok()) return budget.status();
+  e.budget = *budget;
+  if (j.contains("options")) {
+    if (!j["options"].is_object()) return r.Error(where + ".options", "expected an object of strings");
+    for (const auto& [key, value] : j["options"].items()) {
+      if (!value.is_string()) return r.Error(where + ".options." + key, "expected a string");
+      e.options[key] = value.get<std::string>();
+    }
+  }
+  return e;
+}
+
 absl::StatusOr<PeftSpec> ParsePeft(const Reader& r, const Json& j, const std::string& where) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"adapter", "linears", "train"}));
   PeftSpec p;
@@ -172,7 +190,7 @@ absl::StatusOr<PeftSpec> ParsePeft(const Reader& r, const Json& j, const std::st
 
 absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::string& where) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"label", "method", "budget", "options", "linears", "refinetune", "pruning",
-                                        "distill", "peft", "from_checkpoint", "speed"}));
+                                        "distill", "peft", "embeddings", "from_checkpoint", "speed"}));
   RowSpec row;
   LRB_RETURN_IF_ERROR(r.Get(j, "label", where, &row.label));
   if (row.label.empty()) return r.Error(where, "every row needs a \"label\"");
@@ -214,6 +232,12 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
       return r.Error(where + ".distill", "needs a method and \"refinetune\" (stage 2's recipe), without from_checkpoint or pruning (the student always starts from the checkpoint)");
     }
     row.distill = *distill;
+  }
+  if (j.contains("embeddings")) {
+    absl::StatusOr<EmbeddingSpec> e = ParseEmbeddings(r, j["embeddings"], where + ".embeddings");
+    if (!e.ok()) return e.status();
+    if (row.method.empty()) return r.Error(where + ".embeddings", "compresses alongside the row's linears: give the row a method");
+    row.embeddings = *e;
   }
   if (j.contains("peft")) {
     absl::StatusOr<PeftSpec> peft = ParsePeft(r, j["peft"], where + ".peft");
@@ -480,6 +504,7 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       run.budget = row.budget;
       run.options = row.options;
       run.linears = row.linears.empty() ? g.linears : row.linears;
+      run.embeddings = row.embeddings;
       run.refinetune = row.refinetune;
       if (run.refinetune) ApplyOverrides(p.finetune_base, &*run.refinetune);
       run.pruning = row.pruning;
@@ -526,6 +551,10 @@ std::string RunSpecJson(const RunSpec& run) {
     j["distill"] = {{"general", run.distill->general ? RecipeToJson(*run.distill->general) : Json(nullptr)},
                     {"general_examples", run.distill->general_examples}, {"task", run.distill->task},
                     {"labels", run.distill->labels}};
+  }
+  if (run.embeddings) {  // likewise
+    j["embeddings"] = {{"method", run.embeddings->method}, {"budget", BudgetToString(run.embeddings->budget)},
+                       {"options", run.embeddings->options}};
   }
   if (run.peft) {  // likewise
     Json adapter = nullptr;

@@ -45,6 +45,13 @@ struct DistillSpec {
   double labels = 0;                  // weight of the task loss on the labels in stage 2
 };
 
+// The token-embedding tables compressed too (KroneckerBERT), by their own method, budget and options.
+struct EmbeddingSpec {
+  std::string method;
+  Budget budget;
+  std::map<std::string, std::string> options;
+};
+
 // Parameter-efficient fine-tuning of the checkpoint (LoRA, adapters, LoRETTA, BitFit): adapters on the
 // linears matching `linears`, then only they and the parameters matching `train` learn, with the row's
 // refinetune recipe; the rest of the model stays as pretrained.
@@ -74,6 +81,7 @@ struct RowSpec {
   std::optional<Budget> budget;
   std::map<std::string, std::string> options;
   std::vector<std::string> linears;  // empty: the grid's
+  std::optional<EmbeddingSpec> embeddings;  // needs a method (the linears' compression)
   std::optional<RecipeSpec> refinetune;
   std::optional<PruningSpec> pruning;  // prune during the re-fine-tuning (needs refinetune, method losparse)
   std::optional<DistillSpec> distill;  // compress the checkpoint, distil (refinetune is stage 2's recipe)
@@ -138,6 +146,7 @@ struct RunSpec {
   std::optional<Budget> budget;
   std::map<std::string, std::string> options;
   std::vector<std::string> linears;
+  std::optional<EmbeddingSpec> embeddings;
   std::optional<RecipeSpec> refinetune;
   std::optional<PruningSpec> pruning;
   std::optional<DistillSpec> distill;

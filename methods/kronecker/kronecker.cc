@@ -37,7 +37,9 @@ class KroneckerMethod : public Method {
   std::vector<Budget::Kind> Budgets() const override { return {Budget::Kind::kRank, Budget::Kind::kParamRatio}; }
   std::vector<OptionSpec> Options() const override {
     return {{"m1", "", "rows of each A_i (divides out); default: the cheapest shape per term"},
-            {"n1", "", "columns of each A_i (divides in); default: the cheapest shape per term"}};
+            {"n1", "", "columns of each A_i (divides in); default: the cheapest shape per term"},
+            {"m2", "", "rows of each B_i instead (divides out; an embedding table [vocab, hidden] takes 1)"},
+            {"n2", "", "columns of each B_i instead (divides in)"}};
   }
 
  protected:
@@ -47,18 +49,23 @@ class KroneckerMethod : public Method {
     const int64_t m = w.rows(), n = w.cols();
     auto [m1, n1] = CheapestKroneckerShape(m, n);
     const bool has_m1 = !options.Get(Option("m1")).empty(), has_n1 = !options.Get(Option("n1")).empty();
+    const bool has_m2 = !options.Get(Option("m2")).empty(), has_n2 = !options.Get(Option("n2")).empty();
     if (has_m1 != has_n1) return absl::InvalidArgumentError("options --m1 and --n1 go together");
-    if (has_m1) {
-      absl::StatusOr<int64_t> a = options.GetInt(Option("m1"));
-      absl::StatusOr<int64_t> b = options.GetInt(Option("n1"));
+    if (has_m2 != has_n2) return absl::InvalidArgumentError("options --m2 and --n2 go together");
+    if (has_m1 && has_m2) return absl::InvalidArgumentError("give the shape of A (--m1, --n1) or of B (--m2, --n2), not both");
+    if (has_m1 || has_m2) {
+      const char* rows = has_m1 ? "m1" : "m2";
+      const char* cols = has_m1 ? "n1" : "n2";
+      absl::StatusOr<int64_t> a = options.GetInt(Option(rows));
+      absl::StatusOr<int64_t> b = options.GetInt(Option(cols));
       if (!a.ok()) return a.status();
       if (!b.ok()) return b.status();
-      m1 = *a;
-      n1 = *b;
-      if (m1 < 1 || n1 < 1 || m % m1 != 0 || n % n1 != 0) {
+      if (*a < 1 || *b < 1 || m % *a != 0 || n % *b != 0) {
         return absl::InvalidArgumentError(
-            absl::StrFormat("--m1=%d --n1=%d do not divide the %dx%d matrix", m1, n1, m, n));
+            absl::StrFormat("--%s=%d --%s=%d do not divide the %dx%d matrix", rows, *a, cols, *b, m, n));
       }
+      m1 = has_m1 ? *a : m / *a;
+      n1 = has_m1 ? *b : n / *b;
     }
     const int64_t per_term = m1 * n1 + (m / m1) * (n / n1);
     // A rank budget is the number of terms; a ratio buys as many whole terms as fit.

@@ -23,6 +23,24 @@ TEST(KroneckerMethodTest, RecoversAKroneckerSumExactly) {
   EXPECT_LT((w - Reconstruct(r->factorization)).norm(), 1e-5 * w.norm());
 }
 
+// The embedding shape (KroneckerBERT's word embeddings): B has one row, so a table row is A[row] (x) B;
+// giving B's shape is the same as giving A's.
+TEST(KroneckerMethodTest, TheShapeOfBSetsTheShapeOfA) {
+  const Matrix w = KroneckerProduct(GaussianMatrix(30, 4, 1), GaussianMatrix(1, 8, 2));
+  absl::StatusOr<Compressed> r =
+      MakeKroneckerMethod()->Compress({&w}, Budget::Rank(1), MethodOptions({{"m2", "1"}, {"n2", "8"}}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const KroneckerSum& k = std::get<KroneckerSum>(r->factorization);
+  EXPECT_EQ(k.a[0].rows(), 30);
+  EXPECT_EQ(k.a[0].cols(), 4);
+  EXPECT_EQ(StoredParams(r->factorization), 30 * 4 + 8);
+  EXPECT_LT((w - Reconstruct(r->factorization)).norm(), 1e-5 * w.norm());
+  EXPECT_FALSE(MakeKroneckerMethod()
+                   ->Compress({&w}, Budget::Rank(1), MethodOptions({{"m1", "30"}, {"n1", "4"}, {"m2", "1"}, {"n2", "8"}}))
+                   .ok());
+  EXPECT_FALSE(MakeKroneckerMethod()->Compress({&w}, Budget::Rank(1), MethodOptions({{"m2", "7"}, {"n2", "8"}})).ok());
+}
+
 TEST(KroneckerMethodTest, RatioBuysWholeTerms) {
   const Matrix w = GaussianMatrix(768, 768, 5);
   absl::StatusOr<Compressed> r = MakeKroneckerMethod()->Compress({&w}, Budget::ParamRatio(0.01), MethodOptions());
