@@ -140,6 +140,27 @@ TEST(SetTrainableTest, BiasesOnlyCountTheClosedForm) {
   EXPECT_EQ(*n, 64 + 2 * 576 + 64 + 3);
 }
 
+// Adapters on query and value attached by separate calls with one seed still start differently (each
+// layer's draw mixes in its name), and a compressed layer with an adapter saves and reloads.
+TEST(AdaptersTest, LayersDrawTheirOwnInitialisationAndCompressedLayersKeepTheirAdapters) {
+  std::unique_ptr<Model> model = *Model::Load(kBert);
+  ASSERT_TRUE(model
+                  ->ReplaceLinears(kQuery,
+                                   [](const std::string&, const Matrix& w) -> absl::StatusOr<Factorization> {
+                                     return LowRank{w.leftCols(8), Matrix::Identity(8, w.cols())};
+                                   },
+                                   /*trainable=*/false)
+                  .ok());
+  ASSERT_TRUE(Attach(*model, Options("lora", 4, 0)).ok());
+  auto params = model->internals().module->named_parameters();
+  const torch::Tensor q = *params.find("bert.encoder.layer.0.attention.self.query.lora_A.weight");
+  const torch::Tensor v = *params.find("bert.encoder.layer.0.attention.self.value.lora_A.weight");
+  EXPECT_FALSE(torch::equal(q, v));
+  ASSERT_TRUE(model->SetTrainable({"classifier.**"}).ok());
+  ASSERT_TRUE(Finetune(*model, TokenFamilyTask(64, 1), {}, TinyRecipe(), nullptr).ok());  // B moves off zero
+  ExpectReloadsIdentically(*model, TokenFamilyTask(64, 2), "compressed_and_adapted");
+}
+
 TEST(AdaptersTest, BadOptionsAndPatternsAreRefusedWithTheirName) {
   std::unique_ptr<Model> model = *Model::Load(kBert);
   auto message = [](const absl::Status& s) { return std::string(s.message()); };

@@ -287,7 +287,7 @@ class EncoderModel : public LanguageModelImpl {
         h = layer->forward(h, mask);
         after_layer(i++, layer->attention);
       }
-      word_embeddings = distil_embeddings_->word_embeddings->Table();
+      if (config_.head == HeadKind::kMaskedLm) word_embeddings = distil_embeddings_->word_embeddings->Table();
     } else {
       embedded = bert_->embeddings(ids, batch.token_type_ids);
       h = embedded;
@@ -298,7 +298,7 @@ class EncoderModel : public LanguageModelImpl {
         h = layer->forward(h, mask);
         after_layer(i++, layer->attention->self);
       }
-      word_embeddings = bert_->embeddings->word_embeddings->Table();
+      if (config_.head == HeadKind::kMaskedLm) word_embeddings = bert_->embeddings->word_embeddings->Table();
     }
     NamedTensors out{{"embedding_output", embedded}, {"last_hidden_state", h}};
     out.insert(out.end(), intermediates.begin(), intermediates.end());

@@ -172,9 +172,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
                                                           module_name));
       }
       const std::string prefix = module_name + ".";
+      std::vector<std::string> children;  // an adapter's matrices: their tensors are not this layer's arrays
+      for (const auto& child : l->second->named_children()) children.push_back(prefix + child.key() + ".");
       std::vector<NamedArray> arrays;
       for (const auto& [name, tensor] : weights->tensors()) {
-        if (name.rfind(prefix, 0) != 0 || name == prefix + "bias" || name.find('.', prefix.size()) == std::string::npos) {
+        if (name.rfind(prefix, 0) != 0 || name == prefix + "bias" || name.find('.', prefix.size()) == std::string::npos ||
+            std::any_of(children.begin(), children.end(), [&](const std::string& c) { return name.rfind(c, 0) == 0; })) {
           continue;
         }
         NamedArray a{name.substr(prefix.size()), tensor.shape, {}, {}};
@@ -191,7 +194,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
       absl::StatusOr<Factorization> f = ImportArrays(arrays);
       if (!f.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s': %s", dir, module_name, f.status().message()));
       try {
-        l->second->SetFactorization(*f, /*trainable=*/false);
+        l->second->SetFactorization(*f, /*trainable=*/true);  // as every loaded parameter (SetTrainable narrows)
       } catch (const c10::Error& e) {
         return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s': %s", dir, module_name, e.what_without_backtrace()));
       }
@@ -452,7 +455,7 @@ std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> Linears(Languag
 
 absl::StatusOr<int> Model::AddAdapters(const std::string& pattern, const AdapterOptions& options) {
   if (absl::Status s = CheckAdapterOptions(options); !s.ok()) return s;
-  std::vector<std::shared_ptr<LinearImpl>> chosen;
+  std::vector<std::pair<std::string, std::shared_ptr<LinearImpl>>> chosen;
   for (const auto& [name, linear] : Linears(*impl_->module)) {
     if (!GlobMatch(pattern.c_str(), name.c_str())) continue;
     if (linear->adapter()) return absl::InvalidArgumentError(absl::StrFormat("layer %s already has an adapter", name));
@@ -460,12 +463,17 @@ absl::StatusOr<int> Model::AddAdapters(const std::string& pattern, const Adapter
       return absl::InvalidArgumentError(absl::StrFormat("layer %s: LoRA rank %d exceeds its smaller side %d", name,
                                                         options.rank, std::min(linear->in_features, linear->out_features)));
     }
-    chosen.push_back(linear);
+    chosen.push_back({name, linear});
   }
   if (chosen.empty()) return absl::InvalidArgumentError(absl::StrFormat("adapter pattern '%s' matches no linear", pattern));
-  torch::manual_seed(options.seed);
   try {
-    for (const auto& linear : chosen) linear->AddAdapter(options);
+    for (const auto& [name, linear] : chosen) {
+      // Each layer's draw depends on the seed and its name only, not on which call or order attached it.
+      uint64_t h = 1469598103934665603ull;  // FNV-1a
+      for (char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+      torch::manual_seed(options.seed ^ h);
+      linear->AddAdapter(options);
+    }
   } catch (const c10::Error& e) {
     return absl::InvalidArgumentError(absl::StrCat("adding adapters: ", e.what_without_backtrace()));
   }
@@ -594,7 +602,9 @@ absl::StatusOr<int> Model::CopyParametersFrom(Model& from, const std::string& pa
     to->copy_(item.value());
     ++copied;
   }
-  for (const auto& [name, linear] : Linears(*impl_->module)) linear->DropKernel();  // built from old weights
+  for (const auto& item : impl_->module->named_modules("", /*include_self=*/false)) {  // adapters' matrices too
+    if (auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value())) linear->DropKernel();  // built from old weights
+  }
   return copied;
 }
 

@@ -75,6 +75,8 @@ class Model {
  public:
   // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,
   // shape mismatches, an unknown model_type or an unreadable file are errors naming the key or file.
+  // Every parameter of the loaded model requires gradients, compressed factors and adapters included
+  // (quantized codes never train); SetTrainable narrows that.
   static absl::StatusOr<std::unique_ptr<Model>> Load(const std::string& dir, const LoadOptions& options = {});
 
   // A randomly initialised model of this configuration (weights N(0, 0.02), biases 0, norms 1, as

@@ -179,6 +179,8 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
             "grid.rows[0].embeddings: compresses alongside the row's linears"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "svd", "budget": {"rank": 2}, "embeddings": {"method": "svd"}}]}})",
             "grid.rows[0].embeddings: needs a method and a budget"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "refinetune": {}, "peft": {"adapter": {"kind": "bottleneck", "alpha": 8}, "linears": ["x"]}}]}})",
+            "grid.rows[0].peft.adapter: alpha and dropout are LoRA's"},
            {"[1, 2]", "e.json: spec: expected an object"},
            {"{", "e.json: not valid JSON"},
        }) {

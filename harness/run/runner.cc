@@ -380,7 +380,7 @@ class Runner {
                 {"method", run.method}, {"budget", run.budget ? BudgetToString(*run.budget) : ""},
                 {"options", run.options}, {"linears", run.linears}, {"recipe", Json::parse(RecipeJson(general))},
                 {"embeddings", Json::parse(RunSpecJson(run)).value("embeddings", Json(nullptr))},
-                {"corpus", (*corpus)->sha256}, {"device", options_.device}};
+                {"corpus", (*corpus)->sha256}, {"device", options_.device}, {"kernels", options_.kernels}};
     const std::string dir = options_.out_dir + "/cache/general/" + Hash16(key.dump());
     record->method_info["general_examples"] = static_cast<double>((*corpus)->examples.size());
     if (std::filesystem::exists(dir + "/DONE")) {
@@ -678,9 +678,8 @@ absl::Status ValidateTable(const TableSpec& table) {
   if (!table.grid) return absl::OkStatus();
   for (const RowSpec& row : table.grid->rows) {
     if (row.method.empty()) continue;
-    if (absl::StatusOr<const Method*> m = FindMethod(row.method); !m.ok()) {
-      return bad(absl::StrCat("row ", row.label, ": ", m.status().message()));
-    }
+    const absl::StatusOr<const Method*> method = FindMethod(row.method);
+    if (!method.ok()) return bad(absl::StrCat("row ", row.label, ": ", method.status().message()));
     if (row.embeddings) {
       absl::StatusOr<const Method*> m = FindMethod(row.embeddings->method);
       if (!m.ok()) return bad(absl::StrCat("row ", row.label, ": embeddings: ", m.status().message()));
@@ -688,6 +687,10 @@ absl::Status ValidateTable(const TableSpec& table) {
         return bad(absl::StrFormat("row %s: embeddings: %s needs statistics, which embedding tables do not collect",
                                    row.label, row.embeddings->method));
       }
+    }
+    if (row.distill && !(*method)->Needs().empty()) {  // the general stage's cache holds task-independent students only
+      return bad(absl::StrFormat("row %s: distill needs a method without statistics (%s collects them per task)",
+                                 row.label, row.method));
     }
     if (row.pruning && row.method != "losparse") {
       return bad(absl::StrFormat("row %s: pruning needs layers stored as low rank + sparse (method losparse), not %s",

@@ -179,6 +179,10 @@ absl::StatusOr<PeftSpec> ParsePeft(const Reader& r, const Json& j, const std::st
     LRB_RETURN_IF_ERROR(r.Get(a, "tt_order", w, &order));
     o.tt_order = static_cast<int>(order);
     if (absl::Status s = CheckAdapterOptions(o); !s.ok()) return r.Error(w, std::string(s.message()));
+    if (o.kind == "bottleneck" && (a.contains("alpha") || a.contains("dropout"))) {
+      return r.Error(w, "alpha and dropout are LoRA's; a bottleneck adapter has neither");
+    }
+    if (o.tt_rank == 0 && a.contains("tt_order")) return r.Error(w, "tt_order needs tt_rank > 0");
     if (p.linears.empty()) return r.Error(where + ".linears", "an adapter needs the linears it goes on");
     p.adapter = o;
   } else if (!p.linears.empty()) {
