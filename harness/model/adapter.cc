@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_format.h"
 
 namespace lrb {
@@ -22,6 +24,11 @@ absl::Status CheckAdapterOptions(const AdapterOptions& o) {
     return absl::InvalidArgumentError(absl::StrFormat("adapter tt_order %d: expected 2 to 8", o.tt_order));
   }
   return absl::OkStatus();
+}
+
+nlohmann::json AdapterOptionsToJson(const AdapterOptions& o) {
+  return {{"kind", o.kind}, {"rank", o.rank}, {"alpha", o.alpha}, {"dropout", o.dropout},
+          {"tt_rank", o.tt_rank}, {"tt_order", o.tt_order}};
 }
 
 }  // namespace lrb

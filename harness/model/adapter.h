@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "absl/status/status.h"
 
 namespace lrb {
@@ -30,6 +32,9 @@ struct AdapterOptions {
 };
 // One line naming the bad field, or OK.
 absl::Status CheckAdapterOptions(const AdapterOptions& options);
+// The options but the seed as a JSON object (kind, rank, alpha, dropout, tt_rank, tt_order): what a saved
+// model's metadata and a run's spec record.
+nlohmann::json AdapterOptionsToJson(const AdapterOptions& options);
 
 }  // namespace lrb
 

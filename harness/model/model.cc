@@ -76,11 +76,6 @@ absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& na
   return torch::from_blob(v->data(), {static_cast<int64_t>(v->size())}, torch::kFloat32).clone().reshape(t.shape);
 }
 
-nlohmann::json AdapterToJson(const AdapterOptions& o) {
-  return {{"kind", o.kind}, {"rank", o.rank}, {"alpha", o.alpha}, {"dropout", o.dropout},
-          {"tt_rank", o.tt_rank}, {"tt_order", o.tt_order}};
-}
-
 absl::StatusOr<AdapterOptions> AdapterFromJson(const nlohmann::json& j) {
   AdapterOptions o;
   if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string() || !j.contains("rank") ||
@@ -394,7 +389,7 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
     if (!factorized.empty()) weights.mutable_metadata()["lrbench.factorized"] = factorized.dump();
     nlohmann::json adapters = nlohmann::json::object();
     for (const auto& [name, linear] : Linears(*impl_->module)) {
-      if (linear->adapter()) adapters[name] = AdapterToJson(*linear->adapter());
+      if (linear->adapter()) adapters[name] = AdapterOptionsToJson(*linear->adapter());
     }
     if (!adapters.empty()) weights.mutable_metadata()["lrbench.adapters"] = adapters.dump();
     for (const auto& item : impl_->module->named_parameters()) {

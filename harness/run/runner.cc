@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -52,6 +53,28 @@ const RecipeSpec* LengthRecipe(const RunSpec& run) {
   if (run.finetune_base) return &*run.finetune_base;
   if (run.refinetune) return &*run.refinetune;
   return nullptr;
+}
+
+// A model cache entry (OUT/cache/<kind>/<key>/): the saved model and a DONE file with the seconds it took.
+// The seconds of a finished entry (0 when DONE is unreadable), or nullopt when there is none.
+std::optional<double> CachedSeconds(const std::string& dir) {
+  if (!std::filesystem::exists(dir + "/DONE")) return std::nullopt;
+  absl::StatusOr<std::string> done = ReadFile(dir + "/DONE");
+  return done.ok() ? std::atof(done->c_str()) : 0.0;
+}
+
+// Saves `model` as the entry `dir`: written to a temporary directory and renamed, so a killed run never
+// leaves a half-saved model; when another shard finished it first, its entry stays.
+absl::Status SaveCached(const Model& model, const std::string& dir, double seconds) {
+  const std::string tmp = absl::StrCat(dir, ".tmp-", getpid());
+  std::filesystem::remove_all(tmp);
+  std::filesystem::create_directories(tmp);
+  if (absl::Status s = model.Save(tmp, false); !s.ok()) return s;
+  if (absl::Status s = WriteFileAtomically(tmp + "/DONE", absl::StrCat(seconds), false); !s.ok()) return s;
+  std::error_code ec;
+  std::filesystem::rename(tmp, dir, ec);
+  if (ec) std::filesystem::remove_all(tmp);
+  return absl::OkStatus();
 }
 
 class Runner {
@@ -136,10 +159,9 @@ class Runner {
     load.kernels = options_.kernels;
     if (!run.finetune_base) return Model::Load(model_dir, load);
     const std::string dir = options_.out_dir + "/cache/base/" + base_key;
-    if (std::filesystem::exists(dir + "/DONE")) {
+    if (const std::optional<double> seconds = CachedSeconds(dir)) {
       record->base_cached = true;
-      absl::StatusOr<std::string> done = ReadFile(dir + "/DONE");
-      if (done.ok()) record->base_finetune_seconds = std::atof(done->c_str());
+      record->base_finetune_seconds = *seconds;
       return Model::Load(dir, load);
     }
     absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(model_dir, load);
@@ -152,18 +174,7 @@ class Runner {
                                                      StageProgress());
     if (!report.ok()) return report.status();
     record->base_finetune_seconds = Since(start);
-    // Written to a temporary directory and renamed, so a killed run never leaves a half-saved model.
-    const std::string tmp = absl::StrCat(dir, ".tmp-", getpid());
-    std::filesystem::remove_all(tmp);
-    std::filesystem::create_directories(tmp);
-    if (absl::Status s = (*model)->Save(tmp, false); !s.ok()) return s;
-    if (absl::Status s = WriteFileAtomically(tmp + "/DONE", absl::StrCat(record->base_finetune_seconds), false);
-        !s.ok()) {
-      return s;
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, dir, ec);
-    if (ec) std::filesystem::remove_all(tmp);  // another shard finished it first
+    if (absl::Status s = SaveCached(**model, dir, record->base_finetune_seconds); !s.ok()) return s;
     return model;
   }
 
@@ -383,15 +394,14 @@ class Runner {
                 {"corpus", (*corpus)->sha256}, {"device", options_.device}, {"kernels", options_.kernels}};
     const std::string dir = options_.out_dir + "/cache/general/" + Hash16(key.dump());
     record->method_info["general_examples"] = static_cast<double>((*corpus)->examples.size());
-    if (std::filesystem::exists(dir + "/DONE")) {
+    if (const std::optional<double> seconds = CachedSeconds(dir)) {
       LoadOptions plain;  // as saved, whatever head the first run had
       plain.device = load.device;
       plain.kernels = load.kernels;
       absl::StatusOr<std::unique_ptr<Model>> cached = Model::Load(dir, plain);
       if (!cached.ok()) return cached.status();
       if (absl::StatusOr<int> n = student.CopyParametersFrom(**cached, backbone); !n.ok()) return n.status();
-      absl::StatusOr<std::string> done = ReadFile(dir + "/DONE");
-      record->method_info["general_distillation_seconds"] = done.ok() ? std::atof(done->c_str()) : 0;
+      record->method_info["general_distillation_seconds"] = *seconds;
       record->method_info["general_cached"] = 1;
       Progress("    general distillation: cached (" + dir + ")");
       return absl::OkStatus();
@@ -409,16 +419,7 @@ class Runner {
     const double seconds = Since(start);
     record->method_info["general_distillation_seconds"] = seconds;
     record->method_info["general_cached"] = 0;
-    // Written to a temporary directory and renamed, as the base models are.
-    const std::string tmp = absl::StrCat(dir, ".tmp-", getpid());
-    std::filesystem::remove_all(tmp);
-    std::filesystem::create_directories(tmp);
-    if (absl::Status s = student.Save(tmp, false); !s.ok()) return s;
-    if (absl::Status s = WriteFileAtomically(tmp + "/DONE", absl::StrCat(seconds), false); !s.ok()) return s;
-    std::error_code ec;
-    std::filesystem::rename(tmp, dir, ec);
-    if (ec) std::filesystem::remove_all(tmp);  // another shard finished it first
-    return absl::OkStatus();
+    return SaveCached(student, dir, seconds);
   }
 
   // KroneckerBERT's training: the checkpoint compressed (trainable), distilled from the pretrained

@@ -55,6 +55,18 @@ class Reader {
     return absl::OkStatus();
   }
 
+  absl::Status StringMap(const Json& object, const char* key, const std::string& where,
+                         std::map<std::string, std::string>* out) const {
+    if (!object.contains(key)) return absl::OkStatus();
+    const Json& v = object.at(key);
+    if (!v.is_object()) return Error(where + "." + key, "expected an object of strings");
+    for (const auto& [k, value] : v.items()) {
+      if (!value.is_string()) return Error(where + "." + key + "." + k, "expected a string");
+      (*out)[k] = value.get<std::string>();
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Strings(const Json& object, const char* key, const std::string& where,
                        std::vector<std::string>* out) const {
     if (!object.contains(key)) return absl::OkStatus();
@@ -150,13 +162,7 @@ absl::StatusOr<EmbeddingSpec> ParseEmbeddings(const Reader& r, const Json& j, co
   absl::StatusOr<Budget> budget = ParseBudget(r, j["budget"], where + ".budget");
   if (!budget.ok()) return budget.status();
   e.budget = *budget;
-  if (j.contains("options")) {
-    if (!j["options"].is_object()) return r.Error(where + ".options", "expected an object of strings");
-    for (const auto& [key, value] : j["options"].items()) {
-      if (!value.is_string()) return r.Error(where + ".options." + key, "expected a string");
-      e.options[key] = value.get<std::string>();
-    }
-  }
+  LRB_RETURN_IF_ERROR(r.StringMap(j, "options", where, &e.options));
   return e;
 }
 
@@ -211,13 +217,7 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
   if (row.method.empty() != !row.budget.has_value()) {
     return r.Error(where, "a row with a method needs a budget, and a row without one has none");
   }
-  if (j.contains("options")) {
-    if (!j["options"].is_object()) return r.Error(where + ".options", "expected an object of strings");
-    for (const auto& [key, value] : j["options"].items()) {
-      if (!value.is_string()) return r.Error(where + ".options." + key, "expected a string");
-      row.options[key] = value.get<std::string>();
-    }
-  }
+  LRB_RETURN_IF_ERROR(r.StringMap(j, "options", where, &row.options));
   if (j.contains("refinetune") && !j["refinetune"].is_null()) {
     absl::StatusOr<RecipeSpec> recipe = ParseRecipe(r, j["refinetune"], where + ".refinetune", RecipeSpec{});
     if (!recipe.ok()) return recipe.status();
@@ -561,12 +561,7 @@ std::string RunSpecJson(const RunSpec& run) {
                        {"options", run.embeddings->options}};
   }
   if (run.peft) {  // likewise
-    Json adapter = nullptr;
-    if (run.peft->adapter) {
-      const AdapterOptions& a = *run.peft->adapter;
-      adapter = {{"kind", a.kind}, {"rank", a.rank}, {"alpha", a.alpha}, {"dropout", a.dropout},
-                 {"tt_rank", a.tt_rank}, {"tt_order", a.tt_order}};
-    }
+    const Json adapter = run.peft->adapter ? AdapterOptionsToJson(*run.peft->adapter) : Json(nullptr);
     j["peft"] = {{"adapter", adapter}, {"linears", run.peft->linears}, {"train", run.peft->train}};
   }
   return j.dump();  // nlohmann::json objects keep their keys sorted
