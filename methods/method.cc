@@ -82,8 +82,7 @@ absl::Status CheckStatistic(const Matrix* m, Statistic s, int64_t rows, int64_t 
 
 }  // namespace
 
-absl::StatusOr<Compressed> Method::Compress(const LayerInputs& inputs, const Budget& budget,
-                                            const MethodOptions& options) const {
+absl::Status Method::CheckCall(const LayerInputs& inputs, const Budget& budget, const MethodOptions& options) const {
   const std::string id(Id());
   if (inputs.weight == nullptr || inputs.weight->size() == 0) {
     return absl::InvalidArgumentError(absl::StrFormat("method %s got an empty weight", id));
@@ -116,7 +115,37 @@ absl::StatusOr<Compressed> Method::Compress(const LayerInputs& inputs, const Bud
           "method %s has no option --%s (its options: %s)", id, name, names.empty() ? "none" : absl::StrJoin(names, ", ")));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Compressed> Method::Compress(const LayerInputs& inputs, const Budget& budget,
+                                            const MethodOptions& options) const {
+  if (absl::Status s = CheckCall(inputs, budget, options); !s.ok()) return s;
   return DoCompress(inputs, budget, options);
+}
+
+absl::StatusOr<std::vector<Compressed>> Method::CompressLayers(const std::vector<LayerInputs>& layers,
+                                                               const Budget& budget,
+                                                               const MethodOptions& options) const {
+  if (layers.empty()) return absl::InvalidArgumentError(absl::StrFormat("method %s got no layers", Id()));
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (absl::Status s = CheckCall(layers[i], budget, options); !s.ok()) {
+      return absl::Status(s.code(), absl::StrFormat("layer %d: %s", i, s.message()));
+    }
+  }
+  return DoCompressLayers(layers, budget, options);
+}
+
+absl::StatusOr<std::vector<Compressed>> Method::DoCompressLayers(const std::vector<LayerInputs>& layers,
+                                                                 const Budget& budget,
+                                                                 const MethodOptions& options) const {
+  std::vector<Compressed> out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    absl::StatusOr<Compressed> c = DoCompress(layers[i], budget, options);
+    if (!c.ok()) return absl::Status(c.status().code(), absl::StrFormat("layer %d: %s", i, c.status().message()));
+    out.push_back(*std::move(c));
+  }
+  return out;
 }
 
 }  // namespace lrb

@@ -62,6 +62,9 @@ class MethodOptions {
 struct Compressed {
   Factorization factorization;
   std::vector<std::pair<std::string, double>> info;
+  // From CompressLayers: this Tucker factorization's core is the one core every layer of the call uses
+  // (SCADA-Tucker); a model stores and trains it as one parameter (Model::ShareTuckerCore).
+  bool shares_tucker_core = false;
 };
 
 class Method {
@@ -80,13 +83,28 @@ class Method {
   absl::StatusOr<Compressed> Compress(const LayerInputs& inputs, const Budget& budget,
                                       const MethodOptions& options) const;
 
+  // Whether these options make the method compress a model's layers together (CompressLayers) rather than
+  // one at a time: its layers then share parameters (ADA-Tucker's --shared_core, SCADA-Tucker).
+  virtual bool CompressesJointly(const MethodOptions& options) const { return false; }
+  // Compresses several layers in one call, each checked as Compress checks it (errors name "layer i").
+  // A ratio budget then bounds the layers' total: floor(p * sum of their sizes). One result per layer.
+  absl::StatusOr<std::vector<Compressed>> CompressLayers(const std::vector<LayerInputs>& layers, const Budget& budget,
+                                                         const MethodOptions& options) const;
+
  protected:
   // Called with validated inputs.
   virtual absl::StatusOr<Compressed> DoCompress(const LayerInputs& inputs, const Budget& budget,
                                                 const MethodOptions& options) const = 0;
+  // Called with validated layers (at least one); the default compresses them one by one.
+  virtual absl::StatusOr<std::vector<Compressed>> DoCompressLayers(const std::vector<LayerInputs>& layers,
+                                                                   const Budget& budget,
+                                                                   const MethodOptions& options) const;
 
   // The declared option called `name` (programmer error if undeclared).
   OptionSpec Option(std::string_view name) const;
+
+ private:
+  absl::Status CheckCall(const LayerInputs& inputs, const Budget& budget, const MethodOptions& options) const;
 };
 
 }  // namespace lrb

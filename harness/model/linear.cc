@@ -49,6 +49,7 @@ void LinearImpl::SetFactorization(const Factorization& f, bool trainable) {
     old.requires_grad_(false);
   }
   factor_names_.clear();
+  shared_core_owner_.clear();
   factors_ = ToTorchFactors(f, device);
   const std::string& format = factors_.shapes.format;
   std::vector<std::string> names;
@@ -79,6 +80,20 @@ void LinearImpl::SetFactorization(const Factorization& f, bool trainable) {
       factors_.rows = register_buffer("sparse_index", factors_.rows);
     }
   }
+}
+
+void LinearImpl::UseSharedTuckerCore(const torch::Tensor& core, const std::string& owner) {
+  TORCH_CHECK(format() == "tucker", "only a Tucker layer can share a core; this one is ", format().empty() ? "dense" : format());
+  TORCH_CHECK(core.sizes() == factors_.factors[0].sizes(), "the shared core is ", core.sizes(), ", this layer's ",
+              factors_.factors[0].sizes());
+  onednn_.reset();
+  torch::NoGradGuard no_grad;
+  torch::Tensor own = *named_parameters(/*recurse=*/false).find("tucker_core");
+  TORCH_CHECK(!core.is_same(own), "a layer cannot share its own core");
+  own.set_data(torch::empty({0}, own.options()));
+  own.requires_grad_(false);
+  factors_.factors[0] = core;
+  shared_core_owner_ = owner;
 }
 
 torch::Tensor LinearImpl::Rows(const torch::Tensor& ids) {

@@ -36,6 +36,13 @@ class LinearImpl : public torch::nn::Module {
   // with no elements (LibTorch 1.13 cannot unregister a parameter).
   void SetFactorization(const Factorization& f, bool trainable);
 
+  // SCADA-Tucker: this Tucker layer computes with `core` (another layer's registered "tucker_core", same
+  // shape) in place of its own, which is emptied: gradients from every sharing layer reach that one
+  // parameter, and it is counted, trained and saved once, with the layer `owner` that holds it. A later
+  // SetFactorization (here or on the owner) ends the sharing.
+  void UseSharedTuckerCore(const torch::Tensor& core, const std::string& owner);
+  const std::string& shared_core_owner() const { return shared_core_owner_; }  // "" when not sharing
+
   // The factorization as it stands now (after training, say), and its parameter names in this module.
   Factorization CurrentFactorization();
   std::vector<std::string> FactorParameterNames() const { return factor_names_; }
@@ -85,6 +92,7 @@ class LinearImpl : public torch::nn::Module {
   std::vector<std::string> factor_names_;
   std::vector<torch::Tensor> registered_;  // every factor parameter ever registered (names are reused)
   Factorization quantized_;           // codes and seed of a Quantized weight
+  std::string shared_core_owner_;
   bool use_onednn_ = false;
   std::shared_ptr<OneDnnLinear> onednn_;
 };

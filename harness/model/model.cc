@@ -51,6 +51,42 @@ void InitialiseParameter(const std::string& name, torch::Tensor& param) {
   }
 }
 
+// Makes every layer of `sharers` compute with `owner`'s Tucker core (Model::ShareTuckerCore, Load).
+absl::Status TieTuckerCores(const std::map<std::string, std::shared_ptr<LinearImpl>>& linears, const std::string& owner,
+                            const std::vector<std::string>& sharers) {
+  auto tucker = [&](const std::string& name) -> absl::StatusOr<std::shared_ptr<LinearImpl>> {
+    auto it = linears.find(name);
+    if (it == linears.end()) return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a linear of the model", name));
+    const LinearImpl& l = *it->second;
+    if (l.format() != "tucker" || !l.shared_core_owner().empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "layer '%s' holds no Tucker core of its own (%s)", name,
+          l.format() == "tucker" ? "it shares the core of '" + l.shared_core_owner() + "'"
+                                 : "format " + (l.compressed() ? l.format() : std::string("dense"))));
+    }
+    return it->second;
+  };
+  absl::StatusOr<std::shared_ptr<LinearImpl>> holder = tucker(owner);
+  if (!holder.ok()) return holder.status();
+  const torch::Tensor core = *(*holder)->named_parameters(/*recurse=*/false).find("tucker_core");
+  std::vector<std::shared_ptr<LinearImpl>> layers;  // every one checked before any is changed
+  for (const std::string& name : sharers) {
+    absl::StatusOr<std::shared_ptr<LinearImpl>> l = tucker(name);
+    if (!l.ok()) return l.status();
+    if (name == owner || std::count(sharers.begin(), sharers.end(), name) > 1) {
+      return absl::InvalidArgumentError(absl::StrFormat("layer '%s' is listed twice", name));
+    }
+    const torch::Tensor own = *(*l)->named_parameters(/*recurse=*/false).find("tucker_core");
+    if (own.sizes() != core.sizes()) {
+      return absl::InvalidArgumentError(absl::StrFormat("layer '%s' has a core of shape %s, '%s' one of %s", name,
+                                                        c10::str(own.sizes()), owner, c10::str(core.sizes())));
+    }
+    layers.push_back(*l);
+  }
+  for (const std::shared_ptr<LinearImpl>& l : layers) l->UseSharedTuckerCore(core, owner);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
   try {
     torch::Device device(name);
@@ -150,6 +186,20 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
       }
     }
   }
+  // SCADA-Tucker layers (Save's "lrbench.shared_tucker_cores": layer -> the layer holding its core).
+  std::map<std::string, std::string> shared_cores;
+  if (auto it = weights->metadata().find("lrbench.shared_tucker_cores"); it != weights->metadata().end()) {
+    nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+    if (!listed.is_object()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: metadata lrbench.shared_tucker_cores is not a JSON object", dir));
+    }
+    for (const auto& [layer, owner] : listed.items()) {
+      if (!owner.is_string()) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s: shared Tucker core of '%s' names no layer", dir, layer));
+      }
+      shared_cores[layer] = owner.get<std::string>();
+    }
+  }
   // Layers saved compressed (Save's "lrbench.factorized" metadata) are rebuilt from their arrays first.
   if (auto it = weights->metadata().find("lrbench.factorized"); it != weights->metadata().end()) {
     nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
@@ -186,6 +236,15 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
         used.insert(name);
         arrays.push_back(std::move(a));
       }
+      if (auto shared = shared_cores.find(module_name); shared != shared_cores.end()) {  // the core is stored once, with its holder
+        const HostTensor* core = weights->Find(shared->second + ".tucker.core");
+        absl::StatusOr<std::vector<float>> v = core == nullptr ? absl::NotFoundError("") : HostTensorToFloats(*core);
+        if (!v.ok()) {
+          return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s' shares the core of '%s', which the file lacks",
+                                                            dir, module_name, shared->second));
+        }
+        arrays.push_back(NamedArray{"tucker.core", core->shape, *std::move(v), {}});
+      }
       absl::StatusOr<Factorization> f = ImportArrays(arrays);
       if (!f.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s': %s", dir, module_name, f.status().message()));
       try {
@@ -195,6 +254,13 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
       }
       preset.insert(prefix + "weight");
       for (const std::string& n : l->second->FactorParameterNames()) preset.insert(prefix + n);
+    }
+    std::map<std::string, std::vector<std::string>> by_owner;
+    for (const auto& [layer, owner] : shared_cores) by_owner[owner].push_back(layer);
+    for (const auto& [owner, sharers] : by_owner) {
+      if (absl::Status s = TieTuckerCores(linears, owner, sharers); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s: shared Tucker core: %s", dir, s.message()));
+      }
     }
   }
   torch::NoGradGuard no_grad;
@@ -366,6 +432,7 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
   SafetensorsFile weights;
   weights.mutable_metadata()["format"] = "pt";
   nlohmann::json factorized = nlohmann::json::object();
+  nlohmann::json shared_cores = nlohmann::json::object();
   std::set<std::string> skip;
   try {
     // A compressed layer is stored as its factorization's arrays under the layer's name, and listed in
@@ -378,7 +445,10 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
       factorized[prefix] = std::string(FormatName(f));
       skip.insert(prefix + ".weight");
       for (const std::string& n : linear->FactorParameterNames()) skip.insert(prefix + "." + n);
+      const std::string& owner = linear->shared_core_owner();
+      if (!owner.empty()) shared_cores[prefix] = owner;
       for (const NamedArray& a : ExportArrays(f)) {
+        if (!owner.empty() && a.name == "tucker.core") continue;  // stored once, with the layer that holds it
         absl::StatusOr<HostTensor> h = a.values.empty() && !a.ints.empty()
                                            ? HostTensorFromInt64(a.shape, a.ints)
                                            : HostTensorFromFloats(DType::kF32, a.shape, a.values);
@@ -387,6 +457,7 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
       }
     }
     if (!factorized.empty()) weights.mutable_metadata()["lrbench.factorized"] = factorized.dump();
+    if (!shared_cores.empty()) weights.mutable_metadata()["lrbench.shared_tucker_cores"] = shared_cores.dump();
     nlohmann::json adapters = nlohmann::json::object();
     for (const auto& [name, linear] : Linears(*impl_->module)) {
       if (linear->adapter()) adapters[name] = AdapterOptionsToJson(*linear->adapter());
@@ -562,6 +633,27 @@ absl::StatusOr<std::vector<LinearReplacement>> Model::ReplaceEmbeddings(const st
     if (auto e = std::dynamic_pointer_cast<TokenEmbeddingImpl>(item.value())) tables.push_back({item.key(), e});
   }
   return ReplaceLayers(tables, pattern, compress, trainable, "token embedding");
+}
+
+absl::StatusOr<int64_t> Model::ShareTuckerCore(const std::vector<std::string>& names) {
+  if (names.size() < 2) return absl::InvalidArgumentError("sharing a Tucker core needs at least two layers");
+  std::map<std::string, std::shared_ptr<LinearImpl>> linears;
+  for (const auto& [name, l] : Linears(*impl_->module)) linears[name] = l;
+  const int64_t before = ParameterCount();
+  if (absl::Status s = TieTuckerCores(linears, names[0], std::vector<std::string>(names.begin() + 1, names.end()));
+      !s.ok()) {
+    return s;
+  }
+  return before - ParameterCount();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, Matrix>>> Model::LinearWeights(const std::string& pattern) {
+  std::vector<std::pair<std::string, Matrix>> out;
+  for (const auto& [name, linear] : Linears(*impl_->module)) {
+    if (pattern.empty() || GlobMatch(pattern.c_str(), name.c_str())) out.push_back({name, linear->WeightMatrix()});
+  }
+  if (out.empty()) return absl::NotFoundError(absl::StrFormat("no linear layer matches '%s'", pattern));
+  return out;
 }
 
 int ConfigureThreads(int threads) {

@@ -115,6 +115,15 @@ class Model {
   // uses the reconstruction.
   absl::StatusOr<std::vector<LinearReplacement>> ReplaceEmbeddings(const std::string& pattern,
                                                                   const LinearCompressor& compress, bool trainable);
+  // SCADA-Tucker: the Tucker layers `names` (at least two, each compressed to a core of one shape) then
+  // compute with the first one's core, one parameter trained and saved once (Save lists the sharing in the
+  // file's metadata, Load restores it); the other layers' own cores are dropped. Returns the numbers freed.
+  // A name that is not a Tucker linear, or a core shape that differs, is InvalidArgument naming it.
+  absl::StatusOr<int64_t> ShareTuckerCore(const std::vector<std::string>& names);
+  // The dense weights [out, in] of the linears matching `pattern` (LinearNames syntax), in model order: the
+  // reconstruction for compressed layers. Refuses a pattern matching nothing.
+  absl::StatusOr<std::vector<std::pair<std::string, Matrix>>> LinearWeights(const std::string& pattern);
+
   // Copies the values of `from`'s parameters whose names match `pattern` (the LinearNames syntax over
   // parameter names, e.g. "classifier.**") into the same-named parameters of this model; returns how many.
   // A name this model lacks or a shape that differs is InvalidArgument naming it.

@@ -236,6 +236,7 @@ std::string MethodText(const RowSpec& row) {
   if (row.method.empty()) return "—";
   std::string text = row.method;
   if (row.budget) absl::StrAppend(&text, " ", BudgetToString(*row.budget));
+  for (const auto& [k, v] : row.options) absl::StrAppend(&text, " ", k, "=", v);
   if (row.embeddings) {
     absl::StrAppend(&text, ", embeddings ", row.embeddings->method, " ", BudgetToString(row.embeddings->budget));
     for (const auto& [k, v] : row.embeddings->options) absl::StrAppend(&text, " ", k, "=", v);
@@ -250,10 +251,16 @@ std::string MethodText(const RowSpec& row) {
   return text;
 }
 
-// The plot's series of a row: its method, and whether it is fine-tuned after compression.
+// The plot's series of a row: its method with its switches (options set to 0 or 1 name a variant, such
+// as ADA-Tucker's shared_core=1; numeric settings do not split a series), and whether it is fine-tuned after
+// compression.
 std::string SeriesName(const RowSpec& row) {
   if (row.peft) return row.label;  // one point per task: the rows differ in kind, not in budget
-  return row.refinetune ? absl::StrCat(row.method, " + fine-tuning") : row.method;
+  std::string name = row.method;
+  for (const auto& [k, v] : row.options) {
+    if (v == "0" || v == "1") absl::StrAppend(&name, " ", k, "=", v);
+  }
+  return row.refinetune ? absl::StrCat(name, " + fine-tuning") : name;
 }
 
 void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, const RenderContext& context,

@@ -254,6 +254,30 @@ TEST(ReportTest, SvgOnePolylinePerMethodPerPanel) {
   EXPECT_EQ(RenderTable(spec, records, Context()).svg, svg);
 }
 
+// Row options show in the method cell; a switch (0/1) makes its own plot series, a numeric setting does not.
+TEST(ReportTest, OptionsNameTheMethodAndSwitchesSplitTheSeries) {
+  TableSpec spec = Spec();
+  RowSpec base = spec.grid->rows[1];  // svd, no fine-tuning
+  spec.grid->rows.clear();
+  const std::vector<std::pair<std::string, std::map<std::string, std::string>>> rows = {
+      {"a", {{"share", "0.25"}}}, {"b", {{"share", "0.5"}}}, {"c", {{"share", "0.5"}, {"variant", "1"}}}};
+  std::vector<RunRecord> records;
+  double v = 0.3;
+  for (const auto& [label, options] : rows) {
+    RowSpec r = base;
+    r.label = label;
+    r.options = options;
+    spec.grid->rows.push_back(r);
+    records.push_back(Ok(label, "glue/cola", "matthews_correlation", v, 11200000, 8000000 - 1000000 * static_cast<int64_t>(v * 10)));
+    v += 0.1;
+  }
+  const RenderedTable t = RenderTable(spec, records, Context());
+  EXPECT_NE(t.markdown.find("| svd param_ratio=0.494 share=0.5 variant=1 |"), std::string::npos) << t.markdown;
+  EXPECT_NE(t.svg.find(">svd variant=1</text>"), std::string::npos);
+  EXPECT_NE(t.svg.find(">svd</text>"), std::string::npos);
+  EXPECT_EQ(Count(t.svg, "<polyline"), 2u) << t.svg;
+}
+
 TEST(ReportTest, SvgPlotDirect) {
   PlotSpec plot;
   plot.x_label = "x";

@@ -390,5 +390,42 @@ TEST(Runner, TheGeneralDistillationIsCachedAndTheCacheChangesNothing) {
   EXPECT_EQ(cold["general KD only"].metrics, warm["general KD only"].metrics);
 }
 
+// SCADA-Tucker compresses the row's linears together and ties their cores: the record counts the core once,
+// and the model's own parameter count agrees with the record's.
+TEST(Runner, SharedTuckerCoreIsCountedOnce) {
+  std::string text = kSpec;
+  const size_t from = text.find(R"("rows": [)");
+  const size_t to = text.find("]\n  },", from);
+  text.replace(from, to - from + 1, R"("rows": [{"label": "uncompressed"},
+      {"label": "ADA-Tucker", "method": "ada_tucker", "budget": {"rank": 3}, "options": {"order": "4"}},
+      {"label": "SCADA-Tucker", "method": "ada_tucker", "budget": {"rank": 3}, "options": {"order": "4", "shared_core": "1"}}])");
+  text.replace(text.find(R"("rows": ["uncompressed", "FWSVD"])"), 33, R"("rows": ["ADA-Tucker", "SCADA-Tucker"])");
+  absl::StatusOr<TableSpec> spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  RunnerOptions options;
+  options.workspace = Runfiles();
+  options.profile = "rte";
+  options.out_dir = std::string(std::getenv("TEST_TMPDIR")) + "/shared_core";
+  std::filesystem::remove_all(options.out_dir);
+  absl::StatusOr<RunnerSummary> summary = RunTables({*spec}, options);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  absl::StatusOr<std::vector<RunRecord>> read = ReadRecords(options.out_dir + "/runs", "tz");
+  ASSERT_TRUE(read.ok()) << read.status();
+  std::map<std::string, RunRecord> records;
+  for (const RunRecord& r : *read) records[r.row] = r;
+  const RunRecord& separate = records["ADA-Tucker"];
+  const RunRecord& shared = records["SCADA-Tucker"];
+  ASSERT_EQ(separate.status, "ok") << separate.error;
+  ASSERT_EQ(shared.status, "ok") << shared.error;
+  // 8 linears ([16,16,16,16] and [16,16,32,32] at order 4), ranks 3: cores of 3^4 = 81, stored once when shared.
+  EXPECT_EQ(shared.compressed_linears, 8);
+  EXPECT_EQ(shared.method_info.at("shared_core_params"), 81);
+  EXPECT_EQ(separate.linear_params_after - shared.linear_params_after, 7 * 81);
+  EXPECT_EQ(shared.linear_bits_after, 32 * shared.linear_params_after);
+  for (const RunRecord* r : {&separate, &shared}) {
+    EXPECT_EQ(r->params_before - r->params_after, r->linear_params_before - r->linear_params_after) << r->row;
+  }
+}
+
 }  // namespace
 }  // namespace lrb

@@ -225,10 +225,43 @@ class Runner {
       return std::move(c->factorization);
     };
     const auto start = Clock::now();
+    // Methods that compress the layers together (SCADA-Tucker's shared core) see every matching weight at once.
+    const bool joint = (*method)->CompressesJointly(method_options);
+    std::map<std::string, Compressed> jointly;
+    std::vector<std::string> shared_core;  // layers whose Tucker cores become one parameter
+    if (joint) {
+      std::vector<std::pair<std::string, Matrix>> weights;
+      for (const std::string& pattern : run.linears) {
+        absl::StatusOr<std::vector<std::pair<std::string, Matrix>>> w = model.LinearWeights(pattern);
+        if (!w.ok()) return w.status();
+        weights.insert(weights.end(), std::make_move_iterator(w->begin()), std::make_move_iterator(w->end()));
+      }
+      std::vector<LayerInputs> layers;
+      for (const auto& [name, w] : weights) {
+        LayerInputs in{&w};
+        if (auto it = stats.find(name); it != stats.end()) {
+          if (needs_stat(Statistic::kFisher)) in.fisher = &it->second.fisher;
+          if (needs_stat(Statistic::kInputSecondMoment)) in.input_second_moment = &it->second.input_second_moment;
+        }
+        layers.push_back(in);
+      }
+      Progress(absl::StrFormat("    compressing %d linears together (%s)", layers.size(), run.method));
+      absl::StatusOr<std::vector<Compressed>> c = (*method)->CompressLayers(layers, budget, method_options);
+      if (!c.ok()) return c.status();
+      for (size_t i = 0; i < weights.size(); ++i) {
+        if ((*c)[i].shares_tucker_core) shared_core.push_back(weights[i].first);
+        jointly[weights[i].first] = std::move((*c)[i]);
+      }
+    }
+    const LinearCompressor take_joint = [&](const std::string& name, const Matrix&) -> absl::StatusOr<Factorization> {
+      auto it = jointly.find(name);
+      if (it == jointly.end()) return absl::InternalError(name + ": not among the jointly compressed layers");
+      return it->second.factorization;
+    };
     double error_sum = 0;
     for (const std::string& pattern : run.linears) {
       absl::StatusOr<std::vector<LinearReplacement>> replaced =
-          model.ReplaceLinears(pattern, compress, /*trainable=*/run.refinetune.has_value());
+          model.ReplaceLinears(pattern, joint ? take_joint : compress, /*trainable=*/run.refinetune.has_value());
       if (!replaced.ok()) return replaced.status();
       for (const LinearReplacement& r : *replaced) {
         record->linear_params_before += r.params_before;
@@ -237,6 +270,13 @@ class Runner {
         error_sum += r.rel_error;
         ++record->compressed_linears;
       }
+    }
+    if (shared_core.size() > 1) {
+      absl::StatusOr<int64_t> freed = model.ShareTuckerCore(shared_core);
+      if (!freed.ok()) return freed.status();
+      record->linear_params_after -= *freed;  // the core is stored once
+      record->linear_bits_after -= 32 * *freed;
+      record->method_info["shared_core_params"] = static_cast<double>(*freed) / static_cast<double>(shared_core.size() - 1);
     }
     record->compression_seconds = Since(start);
     record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;

@@ -10,7 +10,9 @@
 namespace lrb {
 
 // ADA-Tucker (Zhong et al., Neural Networks 2019) at the matrix level: W reshaped into a balanced
-// order-d tensor, in Tucker form from HOSVD + HOOI. End-to-end training lives in the harness.
+// order-d tensor, in Tucker form from HOSVD + HOOI. With --shared_core=1 (SCADA-Tucker) the layers of one
+// CompressLayers call share one core, fitted jointly (FitSharedCoreTucker). End-to-end training lives in
+// the harness.
 std::unique_ptr<Method> MakeAdaTuckerMethod();
 
 // The tensor shape a [rows, cols] weight is reshaped into: `order` / 2 balanced factors of rows, then

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <Eigen/Eigenvalues>
+
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "methods/linalg/svd.h"
@@ -219,6 +221,160 @@ absl::StatusOr<TuckerTensor> Hooi(const Tensor& x, const std::vector<int64_t>& r
     if (converged) break;
   }
   return t;
+}
+
+namespace {
+
+double Dot(const Tensor& a, const Tensor& b) {
+  using VecMap = Eigen::Map<const Eigen::VectorXf>;
+  return VecMap(a.data.data(), a.size()).cast<double>().dot(VecMap(b.data.data(), b.size()).cast<double>());
+}
+
+// G x_j M_j for every j != skip (skip = -1: every mode).
+Tensor MultiplyAllBut(const Tensor& g, const std::vector<Matrix>& ms, int skip) {
+  Tensor y = g;
+  for (int j = 0; j < g.order(); ++j) {
+    if (j != skip) y = ModeProduct(y, ms[j], j);
+  }
+  return y;
+}
+
+// The Gram matrices U_k^T U_k of one tensor's factors.
+std::vector<Matrix> Grams(const std::vector<Matrix>& u) {
+  std::vector<Matrix> out;
+  for (const Matrix& f : u) out.push_back(f.transpose() * f);
+  return out;
+}
+
+// The initial shared core: the unit G maximising sum_l <C_l, G>^2 over the HOSVD projections C_l (the
+// leading left singular vector of [vec C_1 ... vec C_L], from their L x L Gram) and the scales
+// s_l = <C_l, G>, folded into U_1^(l).
+absl::Status InitialSharedCore(const std::vector<Tensor>& projections, SharedCoreTucker* t) {
+  const int64_t l_count = static_cast<int64_t>(projections.size());
+  const int64_t n = projections[0].size();
+  Eigen::MatrixXd c(n, l_count);
+  for (int64_t l = 0; l < l_count; ++l) c.col(l) = ConstMap(projections[l].data.data(), n, 1).cast<double>();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c.transpose() * c);
+  if (eig.info() != Eigen::Success) return absl::InternalError("shared Tucker core: no eigendecomposition of the projections' Gram");
+  Eigen::VectorXd g = c * eig.eigenvectors().col(l_count - 1);  // ascending eigenvalues: the last is the largest
+  if (!(g.norm() > 0)) return absl::InvalidArgumentError("shared Tucker core: every tensor projects to zero");
+  g /= g.norm();
+  t->core = projections[0];
+  MutableMap(t->core.data.data(), n, 1) = g.cast<float>();
+  for (int64_t l = 0; l < l_count; ++l) t->factors[l][0] *= static_cast<float>(c.col(l).dot(g));
+  return absl::OkStatus();
+}
+
+// The core minimising sum_l ||X_l - G x_k U_k^(l)||^2 for fixed factors solves the normal equations
+// sum_l G x_k (U_k^(l)T U_k^(l)) = sum_l C_l (C_l = X_l x_k U_k^(l)T), symmetric positive semi-definite: conjugate
+// gradients from the current core, whose iterates never raise the quadratic. Returns sum_l ||X_l - X_hat_l||^2
+// given sum_l ||X_l||^2 = `total`.
+double UpdateSharedCore(const std::vector<Tensor>& projections, const std::vector<std::vector<Matrix>>& grams,
+                        double total, Tensor* core) {
+  auto apply = [&](const Tensor& g) {
+    Tensor out(g.shape);
+    for (const std::vector<Matrix>& gram : grams) {
+      const Tensor y = MultiplyAllBut(g, gram, -1);
+      MutableMap(out.data.data(), out.size(), 1) += ConstMap(y.data.data(), y.size(), 1);
+    }
+    return out;
+  };
+  Tensor b(core->shape);
+  for (const Tensor& c : projections) MutableMap(b.data.data(), b.size(), 1) += ConstMap(c.data.data(), c.size(), 1);
+  const int64_t n = core->size();
+  Eigen::VectorXd x = ConstMap(core->data.data(), n, 1).cast<double>();
+  const Eigen::VectorXd bv = ConstMap(b.data.data(), n, 1).cast<double>();
+  auto a_times = [&](const Eigen::VectorXd& v) {
+    Tensor t(core->shape);
+    MutableMap(t.data.data(), n, 1) = v.cast<float>();
+    const Tensor y = apply(t);
+    return Eigen::VectorXd(ConstMap(y.data.data(), n, 1).cast<double>());
+  };
+  Eigen::VectorXd r = bv - a_times(x), p = r;
+  double rr = r.squaredNorm();
+  const double stop = 1e-12 * bv.squaredNorm();
+  for (int64_t i = 0; i < std::min<int64_t>(n, 200) && rr > stop; ++i) {
+    const Eigen::VectorXd ap = a_times(p);
+    const double pap = p.dot(ap);
+    if (!(pap > 0)) break;
+    const double alpha = rr / pap;
+    x += alpha * p;
+    r -= alpha * ap;
+    const double rr_new = r.squaredNorm();
+    p = r + (rr_new / rr) * p;
+    rr = rr_new;
+  }
+  MutableMap(core->data.data(), n, 1) = x.cast<float>();
+  // ||X - X_hat||^2 = ||X||^2 - 2 <C, G> + <G, G x_k U_k^T U_k>, summed.
+  return total - 2 * Dot(b, *core) + Dot(*core, apply(*core));
+}
+
+}  // namespace
+
+absl::StatusOr<SharedCoreTucker> FitSharedCoreTucker(const std::vector<Tensor>& xs, const std::vector<int64_t>& ranks,
+                                                     int max_sweeps, double tolerance) {
+  if (xs.empty()) return absl::InvalidArgumentError("shared Tucker core of no tensors");
+  if (max_sweeps < 0) return absl::InvalidArgumentError(absl::StrFormat("max_sweeps is %d; it must be >= 0", max_sweeps));
+  if (!(std::isfinite(tolerance) && tolerance >= 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("tolerance is %g; it must be finite and >= 0", tolerance));
+  }
+  for (size_t l = 0; l < xs.size(); ++l) {
+    if (absl::Status s = ValidateTuckerInput(xs[l], ranks); !s.ok()) {
+      return absl::Status(s.code(), absl::StrFormat("tensor %d: %s", l, s.message()));
+    }
+  }
+  const int d = static_cast<int>(ranks.size());
+  double total = 0;  // sum_l ||X_l||^2
+  for (const Tensor& x : xs) total += FrobeniusNorm(x) * FrobeniusNorm(x);
+  if (!(total > 0)) return absl::InvalidArgumentError("shared Tucker core of all-zero tensors");
+  SharedCoreTucker out;
+  std::vector<Tensor> projections;  // C_l = X_l x_k U_k^(l)T
+  for (const Tensor& x : xs) {
+    absl::StatusOr<TuckerTensor> t = Hosvd(x, ranks);
+    if (!t.ok()) return t.status();
+    out.factors.push_back(std::move(t->factors));
+    projections.push_back(std::move(t->core));
+  }
+  if (absl::Status s = InitialSharedCore(projections, &out); !s.ok()) return s;
+  auto project = [&] {
+    std::vector<std::vector<Matrix>> grams;
+    for (size_t l = 0; l < xs.size(); ++l) {
+      projections[l] = ProjectAllBut(xs[l], out.factors[l], /*skip=*/-1);
+      grams.push_back(Grams(out.factors[l]));
+    }
+    return grams;
+  };
+  // The initial error: one core update with zero iterations would change nothing, so evaluate it directly.
+  {
+    const std::vector<std::vector<Matrix>> grams = project();
+    Tensor b(out.core.shape), agg(out.core.shape);
+    for (size_t l = 0; l < xs.size(); ++l) {
+      MutableMap(b.data.data(), b.size(), 1) += ConstMap(projections[l].data.data(), b.size(), 1);
+      const Tensor y = MultiplyAllBut(out.core, grams[l], -1);
+      MutableMap(agg.data.data(), agg.size(), 1) += ConstMap(y.data.data(), y.size(), 1);
+    }
+    out.errors.push_back(std::max(0.0, total - 2 * Dot(b, out.core) + Dot(out.core, agg)) / total);
+  }
+  for (int sweep = 0; sweep < max_sweeps; ++sweep) {
+    for (size_t l = 0; l < xs.size(); ++l) {
+      std::vector<Matrix>& u = out.factors[l];
+      for (int k = 0; k < d; ++k) {
+        // Least squares in U_k with the rest fixed: X_(k) ~ U_k Z^T, Z = (x_{j != k} U_j) G_(k)^T, so
+        // U_k = X_(k) Z (Z^T Z)^+ with X_(k) Z = Y_(k) G_(k)^T (Y = X x_{j != k} U_j^T) and
+        // Z^T Z = (G x_{j != k} U_j^T U_j)_(k) G_(k)^T: small [n_k, r_k] and [r_k, r_k] products.
+        const Matrix gk = Unfold(out.core, k);
+        const Eigen::MatrixXd rhs = (Unfold(ProjectAllBut(xs[l], u, k), k) * gk.transpose()).cast<double>();
+        const Eigen::MatrixXd normal = (Unfold(MultiplyAllBut(out.core, Grams(u), k), k) * gk.transpose()).cast<double>();
+        const Eigen::MatrixXd solved = normal.completeOrthogonalDecomposition().solve(rhs.transpose());  // (Z^T Z)^+ (X_(k) Z)^T
+        u[k] = solved.transpose().cast<float>();
+      }
+    }
+    const double error = std::max(0.0, UpdateSharedCore(projections, project(), total, &out.core)) / total;
+    const bool converged = std::abs(out.errors.back() - error) <= tolerance * std::max(out.errors.back(), 1e-30);
+    out.errors.push_back(error);
+    if (converged) break;
+  }
+  return out;
 }
 
 }  // namespace lrb

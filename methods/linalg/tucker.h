@@ -35,6 +35,25 @@ absl::StatusOr<TuckerTensor> Hosvd(const Tensor& x, const std::vector<int64_t>& 
 absl::StatusOr<TuckerTensor> Hooi(const Tensor& x, const std::vector<int64_t>& ranks, int max_iterations = 10,
                                   double tolerance = 1e-6);
 
+// SCADA-Tucker (Zhong et al. 2019): tensors of one order, mode sizes free, in Tucker form with ONE core,
+// X_l ~ G x_1 U_1^(l) ... x_d U_d^(l). Each r_k must be in [1, n_k^(l)] for every tensor.
+struct SharedCoreTucker {
+  Tensor core;                                // G [r_1, ..., r_d]
+  std::vector<std::vector<Matrix>> factors;   // per tensor l: U_k^(l) [n_k^(l), r_k]
+  // sum_l ||X_l - X_hat_l||^2 / sum_l ||X_l||^2 after the initialisation, then after each sweep.
+  std::vector<double> errors;
+};
+
+// Fits the shared core by block coordinate descent on sum_l ||X_l - G x_k U_k^(l)||^2, each step an exact
+// minimiser of its block (the core's up to conjugate-gradient convergence, whose iterates never raise it), so
+// `errors` never grows: (1) per-tensor HOSVD factors, then the unit G maximising sum_l <C_l, G>^2 over the
+// projections C_l = X_l x_k U_k^(l)T, with each scale <C_l, G> folded into U_1^(l); (2) a sweep replaces
+// every U_k^(l) by its least-squares solution, then the core by the solution of the normal equations
+// sum_l G x_k U_k^(l)T U_k^(l) = sum_l C_l. Stops after `max_sweeps` or when the error changes by less than
+// `tolerance` (relative). The factors are free (not orthonormal) after a sweep.
+absl::StatusOr<SharedCoreTucker> FitSharedCoreTucker(const std::vector<Tensor>& xs, const std::vector<int64_t>& ranks,
+                                                     int max_sweeps = 10, double tolerance = 1e-6);
+
 }  // namespace lrb
 
 #endif  // LRB_METHODS_LINALG_TUCKER_H_
