@@ -51,6 +51,15 @@ void InitialiseParameter(const std::string& name, torch::Tensor& param) {
   }
 }
 
+// Save's metadata entry `key` as a JSON object (empty when the file has none); anything else is an error naming it.
+absl::StatusOr<nlohmann::json> MetadataObject(const SafetensorsFile& weights, const std::string& key, const std::string& dir) {
+  auto it = weights.metadata().find(key);
+  if (it == weights.metadata().end()) return nlohmann::json::object();
+  nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!listed.is_object()) return absl::InvalidArgumentError(absl::StrFormat("%s: metadata %s is not a JSON object", dir, key));
+  return listed;
+}
+
 // Makes every layer of `sharers` compute with `owner`'s Tucker core (Model::ShareTuckerCore, Load).
 absl::Status TieTuckerCores(const std::map<std::string, std::shared_ptr<LinearImpl>>& linears, const std::string& owner,
                             const std::vector<std::string>& sharers) {
@@ -164,14 +173,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   std::set<std::string> used, preset;
   std::vector<std::string> missing;
   // Adapters (Save's "lrbench.adapters" metadata) are attached first, so that their matrices have a place.
-  if (auto it = weights->metadata().find("lrbench.adapters"); it != weights->metadata().end()) {
-    nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
-    if (!listed.is_object()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: metadata lrbench.adapters is not a JSON object", dir));
-    }
+  absl::StatusOr<nlohmann::json> adapters = MetadataObject(*weights, "lrbench.adapters", dir);
+  if (!adapters.ok()) return adapters.status();
+  if (!adapters->empty()) {
     std::map<std::string, std::shared_ptr<LinearImpl>> linears;
     for (const auto& [name, l] : Linears(*impl->module)) linears[name] = l;
-    for (const auto& [module_name, options] : listed.items()) {
+    for (const auto& [module_name, options] : adapters->items()) {
       auto l = linears.find(module_name);
       absl::StatusOr<AdapterOptions> o = AdapterFromJson(options);
       if (l == linears.end() || !o.ok()) {
@@ -188,29 +195,23 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   }
   // SCADA-Tucker layers (Save's "lrbench.shared_tucker_cores": layer -> the layer holding its core).
   std::map<std::string, std::string> shared_cores;
-  if (auto it = weights->metadata().find("lrbench.shared_tucker_cores"); it != weights->metadata().end()) {
-    nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
-    if (!listed.is_object()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: metadata lrbench.shared_tucker_cores is not a JSON object", dir));
+  absl::StatusOr<nlohmann::json> shared = MetadataObject(*weights, "lrbench.shared_tucker_cores", dir);
+  if (!shared.ok()) return shared.status();
+  for (const auto& [layer, owner] : shared->items()) {
+    if (!owner.is_string()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: shared Tucker core of '%s' names no layer", dir, layer));
     }
-    for (const auto& [layer, owner] : listed.items()) {
-      if (!owner.is_string()) {
-        return absl::InvalidArgumentError(absl::StrFormat("%s: shared Tucker core of '%s' names no layer", dir, layer));
-      }
-      shared_cores[layer] = owner.get<std::string>();
-    }
+    shared_cores[layer] = owner.get<std::string>();
   }
   // Layers saved compressed (Save's "lrbench.factorized" metadata) are rebuilt from their arrays first.
-  if (auto it = weights->metadata().find("lrbench.factorized"); it != weights->metadata().end()) {
-    nlohmann::json listed = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
-    if (!listed.is_object()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: metadata lrbench.factorized is not a JSON object", dir));
-    }
+  absl::StatusOr<nlohmann::json> factorized = MetadataObject(*weights, "lrbench.factorized", dir);
+  if (!factorized.ok()) return factorized.status();
+  if (!factorized->empty()) {
     std::map<std::string, std::shared_ptr<LinearImpl>> linears;
     for (const auto& item : impl->module->named_modules("", false)) {
       if (auto l = std::dynamic_pointer_cast<LinearImpl>(item.value())) linears[item.key()] = l;
     }
-    for (const auto& [module_name, format] : listed.items()) {
+    for (const auto& [module_name, format] : factorized->items()) {
       auto l = linears.find(module_name);
       if (l == linears.end()) {
         return absl::InvalidArgumentError(absl::StrFormat("%s: compressed layer '%s' is not a linear of this model", dir,
@@ -236,12 +237,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
         used.insert(name);
         arrays.push_back(std::move(a));
       }
-      if (auto shared = shared_cores.find(module_name); shared != shared_cores.end()) {  // the core is stored once, with its holder
-        const HostTensor* core = weights->Find(shared->second + ".tucker.core");
+      if (auto holder = shared_cores.find(module_name); holder != shared_cores.end()) {  // the core is stored once, with its holder
+        const HostTensor* core = weights->Find(holder->second + ".tucker.core");
         absl::StatusOr<std::vector<float>> v = core == nullptr ? absl::NotFoundError("") : HostTensorToFloats(*core);
         if (!v.ok()) {
           return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s' shares the core of '%s', which the file lacks",
-                                                            dir, module_name, shared->second));
+                                                            dir, module_name, holder->second));
         }
         arrays.push_back(NamedArray{"tucker.core", core->shape, *std::move(v), {}});
       }

@@ -212,15 +212,17 @@ class Runner {
     MethodOptions method_options;
     for (const auto& [k, v] : run.options) method_options.Set(k, v);
     const Budget budget = *run.budget;
-    const LinearCompressor compress = [&](const std::string& name, const Matrix& weight) -> absl::StatusOr<Factorization> {
-      LayerInputs in;
-      in.weight = &weight;
-      auto it = stats.find(name);
-      if (it != stats.end()) {
+    // A layer's weight with the statistics the method needs.
+    auto inputs_of = [&](const std::string& name, const Matrix& weight) {
+      LayerInputs in{&weight};
+      if (auto it = stats.find(name); it != stats.end()) {
         if (needs_stat(Statistic::kFisher)) in.fisher = &it->second.fisher;
         if (needs_stat(Statistic::kInputSecondMoment)) in.input_second_moment = &it->second.input_second_moment;
       }
-      absl::StatusOr<Compressed> c = (*method)->Compress(in, budget, method_options);
+      return in;
+    };
+    const LinearCompressor compress = [&](const std::string& name, const Matrix& weight) -> absl::StatusOr<Factorization> {
+      absl::StatusOr<Compressed> c = (*method)->Compress(inputs_of(name, weight), budget, method_options);
       if (!c.ok()) return absl::Status(c.status().code(), name + ": " + std::string(c.status().message()));
       return std::move(c->factorization);
     };
@@ -237,14 +239,7 @@ class Runner {
         weights.insert(weights.end(), std::make_move_iterator(w->begin()), std::make_move_iterator(w->end()));
       }
       std::vector<LayerInputs> layers;
-      for (const auto& [name, w] : weights) {
-        LayerInputs in{&w};
-        if (auto it = stats.find(name); it != stats.end()) {
-          if (needs_stat(Statistic::kFisher)) in.fisher = &it->second.fisher;
-          if (needs_stat(Statistic::kInputSecondMoment)) in.input_second_moment = &it->second.input_second_moment;
-        }
-        layers.push_back(in);
-      }
+      for (const auto& [name, w] : weights) layers.push_back(inputs_of(name, w));
       Progress(absl::StrFormat("    compressing %d linears together (%s)", layers.size(), run.method));
       absl::StatusOr<std::vector<Compressed>> c = (*method)->CompressLayers(layers, budget, method_options);
       if (!c.ok()) return c.status();

@@ -108,8 +108,8 @@ class AdaTuckerMethod : public Method {
     for (const std::vector<int64_t>& shape : shapes) {
       for (size_t k = 0; k < shape.size(); ++k) smallest[k] = std::min(smallest[k], shape[k]);
     }
-    // A ratio budget's limit on the stored numbers: floor(p * the layers' total size).
-    const int64_t limit = static_cast<int64_t>(std::floor(budget.value * static_cast<double>(total_size)));
+    // A ratio budget's limit on the stored numbers: floor(p * the layers' total size), as for one [total, 1] matrix.
+    const int64_t limit = ParamLimit(budget, total_size, 1);
     std::vector<int64_t> ranks;
     if (!given_ranks->empty()) {
       ranks = *given_ranks;

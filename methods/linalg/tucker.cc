@@ -239,6 +239,13 @@ Tensor MultiplyAllBut(const Tensor& g, const std::vector<Matrix>& ms, int skip) 
   return y;
 }
 
+// The elementwise sum of tensors of one shape.
+Tensor SumOf(const std::vector<Tensor>& ts) {
+  Tensor out(ts[0].shape);
+  for (const Tensor& t : ts) MutableMap(out.data.data(), out.size(), 1) += ConstMap(t.data.data(), t.size(), 1);
+  return out;
+}
+
 // The Gram matrices U_k^T U_k of one tensor's factors.
 std::vector<Matrix> Grams(const std::vector<Matrix>& u) {
   std::vector<Matrix> out;
@@ -265,29 +272,36 @@ absl::Status InitialSharedCore(const std::vector<Tensor>& projections, SharedCor
   return absl::OkStatus();
 }
 
+// sum_l G x_k (U_k^(l)T U_k^(l)), from each tensor's factor Grams: the shared core's normal-equations operator.
+Tensor ApplyGrams(const std::vector<std::vector<Matrix>>& grams, const Tensor& g) {
+  Tensor out(g.shape);
+  for (const std::vector<Matrix>& gram : grams) {
+    const Tensor y = MultiplyAllBut(g, gram, -1);
+    MutableMap(out.data.data(), out.size(), 1) += ConstMap(y.data.data(), y.size(), 1);
+  }
+  return out;
+}
+
+// sum_l ||X_l - G x_k U_k^(l)||^2 = sum_l ||X_l||^2 - 2 <sum_l C_l, G> + <G, sum_l G x_k U_k^(l)T U_k^(l)>, with
+// `total` = sum_l ||X_l||^2 and `c_sum` = sum_l C_l.
+double SharedSquaredError(const Tensor& c_sum, const std::vector<std::vector<Matrix>>& grams, double total,
+                          const Tensor& core) {
+  return total - 2 * Dot(c_sum, core) + Dot(core, ApplyGrams(grams, core));
+}
+
 // The core minimising sum_l ||X_l - G x_k U_k^(l)||^2 for fixed factors solves the normal equations
 // sum_l G x_k (U_k^(l)T U_k^(l)) = sum_l C_l (C_l = X_l x_k U_k^(l)T), symmetric positive semi-definite: conjugate
-// gradients from the current core, whose iterates never raise the quadratic. Returns sum_l ||X_l - X_hat_l||^2
-// given sum_l ||X_l||^2 = `total`.
+// gradients from the current core, whose iterates never raise the quadratic. Returns the squared error after.
 double UpdateSharedCore(const std::vector<Tensor>& projections, const std::vector<std::vector<Matrix>>& grams,
                         double total, Tensor* core) {
-  auto apply = [&](const Tensor& g) {
-    Tensor out(g.shape);
-    for (const std::vector<Matrix>& gram : grams) {
-      const Tensor y = MultiplyAllBut(g, gram, -1);
-      MutableMap(out.data.data(), out.size(), 1) += ConstMap(y.data.data(), y.size(), 1);
-    }
-    return out;
-  };
-  Tensor b(core->shape);
-  for (const Tensor& c : projections) MutableMap(b.data.data(), b.size(), 1) += ConstMap(c.data.data(), c.size(), 1);
+  const Tensor b = SumOf(projections);
   const int64_t n = core->size();
   Eigen::VectorXd x = ConstMap(core->data.data(), n, 1).cast<double>();
   const Eigen::VectorXd bv = ConstMap(b.data.data(), n, 1).cast<double>();
   auto a_times = [&](const Eigen::VectorXd& v) {
     Tensor t(core->shape);
     MutableMap(t.data.data(), n, 1) = v.cast<float>();
-    const Tensor y = apply(t);
+    const Tensor y = ApplyGrams(grams, t);
     return Eigen::VectorXd(ConstMap(y.data.data(), n, 1).cast<double>());
   };
   Eigen::VectorXd r = bv - a_times(x), p = r;
@@ -305,8 +319,7 @@ double UpdateSharedCore(const std::vector<Tensor>& projections, const std::vecto
     rr = rr_new;
   }
   MutableMap(core->data.data(), n, 1) = x.cast<float>();
-  // ||X - X_hat||^2 = ||X||^2 - 2 <C, G> + <G, G x_k U_k^T U_k>, summed.
-  return total - 2 * Dot(b, *core) + Dot(*core, apply(*core));
+  return SharedSquaredError(b, grams, total, *core);
 }
 
 }  // namespace
@@ -344,17 +357,9 @@ absl::StatusOr<SharedCoreTucker> FitSharedCoreTucker(const std::vector<Tensor>& 
     }
     return grams;
   };
-  // The initial error: one core update with zero iterations would change nothing, so evaluate it directly.
-  {
-    const std::vector<std::vector<Matrix>> grams = project();
-    Tensor b(out.core.shape), agg(out.core.shape);
-    for (size_t l = 0; l < xs.size(); ++l) {
-      MutableMap(b.data.data(), b.size(), 1) += ConstMap(projections[l].data.data(), b.size(), 1);
-      const Tensor y = MultiplyAllBut(out.core, grams[l], -1);
-      MutableMap(agg.data.data(), agg.size(), 1) += ConstMap(y.data.data(), y.size(), 1);
-    }
-    out.errors.push_back(std::max(0.0, total - 2 * Dot(b, out.core) + Dot(out.core, agg)) / total);
-  }
+  // The initial error (the scales folded into U_1 change the projections).
+  const std::vector<std::vector<Matrix>> initial_grams = project();
+  out.errors.push_back(std::max(0.0, SharedSquaredError(SumOf(projections), initial_grams, total, out.core)) / total);
   for (int sweep = 0; sweep < max_sweeps; ++sweep) {
     for (size_t l = 0; l < xs.size(); ++l) {
       std::vector<Matrix>& u = out.factors[l];
@@ -369,7 +374,8 @@ absl::StatusOr<SharedCoreTucker> FitSharedCoreTucker(const std::vector<Tensor>& 
         u[k] = solved.transpose().cast<float>();
       }
     }
-    const double error = std::max(0.0, UpdateSharedCore(projections, project(), total, &out.core)) / total;
+    const std::vector<std::vector<Matrix>> grams = project();
+    const double error = std::max(0.0, UpdateSharedCore(projections, grams, total, &out.core)) / total;
     const bool converged = std::abs(out.errors.back() - error) <= tolerance * std::max(out.errors.back(), 1e-30);
     out.errors.push_back(error);
     if (converged) break;
