@@ -84,6 +84,14 @@ TEST(TokenizeCommandTest, EncodesLinesAndRefusesMalformedOnes) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(bad_out));
+  // Exit codes as every command has them: 2 for a missing required flag, 1 for any other error.
+  r = Lrbench(absl::StrCat("tokenize --vocab=", kVocab, " --input=", in, " --max_length=16"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = Lrbench(absl::StrCat("tokenize --vocab=", kVocab, " --input=", in, " --output=", bad_out,
+                           " --max_length=16 --max_lenght=8"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("unknown flag --max_lenght"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(bad_out));
 }
 
 // `lrbench decompose`: every method end to end, and its bad-input handling.

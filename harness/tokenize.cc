@@ -26,10 +26,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "lrbench tokenize: %s (see lrbench --help)\n", message.c_str());
-  return 2;
-}
 
 // `"name":[v,v,...]` as nlohmann's dump() writes it (no spaces).
 void AppendIntArray(const char* name, const std::vector<int64_t>& values, std::string* out) {
@@ -87,7 +83,7 @@ absl::Status TokenizeLine(const WordPieceTokenizer& tokenizer, std::string_view 
 
 int RunTokenize(int argc, char** argv) {
   absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return UsageError(std::string(parsed.status().message()));
+  if (!parsed.ok()) return Fail(parsed.status());
   Flags& flags = *parsed;
   if (flags.Has("help")) {
     std::fputs(Usage().c_str(), stdout);
@@ -96,14 +92,17 @@ int RunTokenize(int argc, char** argv) {
   std::optional<std::string> vocab = flags.Take("vocab"), input = flags.Take("input"), output = flags.Take("output"),
                              max_length_text = flags.Take("max_length");
   if (!vocab || !input || !output || !max_length_text) {
-    return UsageError("--vocab, --input, --output and --max_length are required");
+    std::fprintf(stderr,
+                 "lrbench tokenize: --vocab, --input, --output and --max_length are required (see lrbench --help)\n");
+    return 2;
   }
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  if (!overwrite.ok()) return UsageError(std::string(overwrite.status().message()));
-  if (!flags.rest().empty()) return UsageError(absl::StrFormat("unknown flag --%s", flags.rest().begin()->first));
+  if (!overwrite.ok()) return Fail(overwrite.status());
+  if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
   int64_t max_length = 0;
   if (!absl::SimpleAtoi(*max_length_text, &max_length) || max_length < 2) {
-    return UsageError(absl::StrFormat("--max_length=%s: expected an integer of at least 2", *max_length_text));
+    return Fail(absl::InvalidArgumentError(
+        absl::StrFormat("--max_length=%s: expected an integer of at least 2", *max_length_text)));
   }
   vocab = UserPath(*vocab);
   input = UserPath(*input);

@@ -33,7 +33,7 @@ Commands:
                    [--seed=42] [--weight_decay=0.01] [--warmup_ratio=0] [--max_grad_norm=1]
                    [--train_split=NAME] [--eval_split=NAME] [--max_train_examples=N] [--max_eval_examples=N]
                    [--generate=64] [--num_beams=1] [--device=cpu|cuda] [--data_dir=DIR] [--tokenizer=FILE]
-                   [--threads=N] [--overwrite]
+                   [--threads=N] [--log_every=50] [--overwrite]
       Fine-tunes on the task's train split with the head it needs (a classifier with the task's
       labels or a one-output regression head on BERT/DistilBERT, initialised when the checkpoint has
       none; T5 sequence-to-sequence with teacher forcing), AdamW with decoupled weight decay (none on
@@ -51,8 +51,8 @@ Commands:
   lrbench reproduce [--tables=all|t1,t2] [--profile=default|fast|smoke] [--model=DIR] [--out=DIR]
                     [--data_dir=DIR] [--device=cpu|cuda] [--kernels=onednn|libtorch]
                     [--shard_index=I --shard_count=N] [--render_only] [--golden=DIR] [--tolerance=0.5]
-                    [--results_md=FILE]
-      Runs the grids of the paper tables (results/papers/*.json) resumably, records every run, and
+                    [--results_md=FILE] [--specs=DIR]
+      Runs the grids of the paper tables (results/papers/*.json, or --specs=DIR) resumably, records every run, and
       renders the tables beside the published rows (results/README.md). CPU inference runs on the
       oneDNN kernels unless --kernels=libtorch.
   lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]

@@ -13,7 +13,7 @@
 # Writes out/bench_forward/<policy>/lrbench.r<R>.t<N>.json (raw Google Benchmark JSON) and
 # pytorch.r<R>.t<N>.json for each round R and thread count N, and prints a markdown report
 # (tools/bench_forward_report.py). Environment: LRB_BENCH_MALLOC (default: default), LRB_BENCH_ROUNDS (3),
-# LRB_BERT_MINI_DIR (../shared/models/bert-mini-mlm). Extra arguments go to the benchmark binary, e.g.
+# LRB_BERT_MINI_DIR (third_party/embedded/models/bert-mini-mlm). Extra arguments go to the benchmark binary, e.g.
 # --benchmark_filter=bert-mini.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ esac
 dir=out/bench_forward/$policy
 mkdir -p "$dir"
 rm -f "$dir"/lrbench.r*.json "$dir"/pytorch.r*.json
-bert_mini_dir=${LRB_BERT_MINI_DIR:-../shared/models/bert-mini-mlm}
+bert_mini_dir=${LRB_BERT_MINI_DIR:-third_party/embedded/models/bert-mini-mlm}
 rounds=${LRB_BENCH_ROUNDS:-3}
 threads_all=$(nproc)
 thread_counts=(1)

@@ -305,7 +305,7 @@ def finetune_steps(model: nn.Module, c: Config, batch: int, seq: int, steps: int
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, nargs="+", required=True)
-    ap.add_argument("--bert_mini_dir", default="../shared/models/bert-mini-mlm")
+    ap.add_argument("--bert_mini_dir", default="third_party/embedded/models/bert-mini-mlm")
     ap.add_argument("--fixture", default="third_party/fixtures/hf-parity/bert_tiny_cls3")
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
     ap.add_argument("--seq", type=int, default=128)

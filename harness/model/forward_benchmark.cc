@@ -12,10 +12,10 @@
 // Both models carry a sequence-classification head (pooler + 2-label classifier), the GLUE use; bert-mini's
 // head is initialised (the checkpoint is an MLM one). Inputs: random ids, no padding, token types 0.
 //
-// Flags besides Google Benchmark's: --bert_mini_dir=DIR (else $LRB_BERT_MINI_DIR, else
-// ../shared/models/bert-mini-mlm relative to the workspace: $BUILD_WORKSPACE_DIRECTORY under `bazel run`, the
-// current directory otherwise), --threads=1,2 (default: 1 and all cores; set with at::set_num_threads) and
-// --finetune_steps=N (default 10).
+// Flags besides Google Benchmark's: --bert_mini_dir=DIR (else $LRB_BERT_MINI_DIR, else the embedded
+// third_party/embedded/models/bert-mini-mlm relative to the workspace: $BUILD_WORKSPACE_DIRECTORY under
+// `bazel run`, the current directory otherwise), --threads=1,2 (default: 1 and all cores; set with
+// at::set_num_threads) and --finetune_steps=N (default 10).
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
@@ -285,7 +285,7 @@ bool ParseOwnFlags(int& argc, char** argv) {
   const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   BertMiniDir() = env != nullptr ? std::string(env)
                                  : (workspace != nullptr ? std::string(workspace) + "/" : std::string()) +
-                                       "../shared/models/bert-mini-mlm";
+                                       "third_party/embedded/models/bert-mini-mlm";
   ThreadCounts() = DefaultThreadCounts();
   int kept = 1;
   bool error = false;
