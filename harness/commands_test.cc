@@ -246,9 +246,12 @@ TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
   };
   const std::string bert = " --model=third_party/embedded/models/bert-mini-mlm";
   const std::string t5 = " --model=third_party/embedded/models/t5-mini-samsum";
+  const std::string file = Fresh("ft_file");
+  std::ofstream(file) << "a file";
   for (const Case& c : std::vector<Case>{
            {"finetune" + bert + " --task=glue/sst5 --output=" + out, "unknown task 'glue/sst5'"},
-           {"finetune" + bert + " --task=glue/sst2 --output=" + out, "already holds a model; pass --overwrite"},
+           {"finetune" + bert + " --task=glue/sst2 --output=" + out, "is not empty (it may hold an earlier run)"},
+           {"finetune" + bert + " --task=glue/sst2 --overwrite --output=" + file, "is a file, not a directory"},
            {"finetune" + t5 + " --task=glue/sst2 --overwrite --output=" + out, "is a T5 model"},
            {"finetune" + bert + " --task=samsum --overwrite --output=" + out, "sequence-to-sequence task"},
            {"finetune" + bert + " --task=glue/mnli --overwrite --data_dir=/nonexistent --output=" + out,
@@ -262,6 +265,29 @@ TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
   EXPECT_EQ(Slurp(out + "/model.safetensors"), "keep me");
+  EXPECT_EQ(Slurp(file), "a file");
+}
+
+// `lrbench reproduce` refuses bad flags before any run starts: one line, nothing written.
+TEST(ReproduceCommandTest, BadFlagsAreOneLineBeforeAnyWork) {
+  const std::string out = Fresh("reproduce_bad");
+  struct Case {
+    std::string flags, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--device=tpu", "unknown device 'tpu'"},
+           {"--model=/nonexistent", "--model=/nonexistent: no config.json"},
+           {"--data_dir=/nonexistent", "/nonexistent does not exist"},
+           {"--tolerance=-1", "--tolerance=-1: expected a number of at least 0"},
+           {"--tolerance=nan", "--tolerance=nan: expected a number of at least 0"},
+           {"--golden=/nonexistent", "--golden=/nonexistent is not a directory"},
+       }) {
+    ToolRun r = Lrbench(absl::StrCat("reproduce --profile=smoke --out=", out, " ", c.flags));
+    EXPECT_EQ(r.exit_code, 1) << c.flags;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.flags << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << c.flags;
+  }
 }
 
 // `lrbench score` on the embedded SST-2 dev split (872 rows, "sentence<TAB>label", ids 0..871).

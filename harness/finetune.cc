@@ -95,8 +95,12 @@ int RunFinetune(int argc, char** argv) {
   if (!overwrite.ok()) return Fail(overwrite.status());
   const std::string device = flags.Take("device").value_or("cpu");
   if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
-  if (!*overwrite && std::filesystem::exists(*output + "/model.safetensors")) {
-    return Fail(absl::AlreadyExistsError(absl::StrFormat("%s already holds a model; pass --overwrite", *output)));
+  if (std::filesystem::exists(*output) && !std::filesystem::is_directory(*output)) {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat("--output=%s is a file, not a directory", *output)));
+  }
+  if (!*overwrite && std::filesystem::exists(*output) && !std::filesystem::is_empty(*output)) {
+    return Fail(absl::AlreadyExistsError(
+        absl::StrFormat("%s is not empty (it may hold an earlier run); pass --overwrite", *output)));
   }
   if (data_options.train_split == "-") {
     return Fail(absl::InvalidArgumentError("--train_split=- leaves nothing to fine-tune on"));

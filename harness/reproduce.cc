@@ -3,6 +3,7 @@
 // this again with --render_only. With --golden=DIR the rendered CSVs must match DIR/<table>.csv within
 // --tolerance (CI's smoke check).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "harness/report/report.h"
 #include "harness/run/golden.h"
 #include "harness/run/runner.h"
+#include "tasks/data.h"
 
 namespace lrb {
 namespace {
@@ -80,8 +82,17 @@ int RunReproduce(int argc, char** argv) {
   options.device = flags.Take("device").value_or("cpu");
   options.kernels = flags.Take("kernels").value_or("onednn");
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return Fail(k);
-  if (std::optional<std::string> m = flags.Take("model")) options.model_override = UserPath(*m);
-  if (std::optional<std::string> d = flags.Take("data_dir")) options.data_dir = UserPath(*d);
+  if (absl::Status d = CheckDevice(options.device); !d.ok()) return Fail(d);
+  if (std::optional<std::string> m = flags.Take("model")) {
+    options.model_override = UserPath(*m);
+    if (!std::filesystem::is_regular_file(options.model_override + "/config.json")) {
+      return Fail(absl::NotFoundError("--model=" + *m + ": no config.json in that directory"));
+    }
+  }
+  if (std::optional<std::string> d = flags.Take("data_dir")) {
+    options.data_dir = UserPath(*d);
+    if (absl::Status s = CheckDataDir(*options.data_dir); !s.ok()) return Fail(s);
+  }
   std::optional<std::string> out = flags.Take("out");
   options.out_dir = out ? UserPath(*out) : options.workspace + "/results/out/" + options.profile;
   const std::string tables_flag = flags.Take("tables").value_or("all");
@@ -94,12 +105,16 @@ int RunReproduce(int argc, char** argv) {
   options.shard_index = *shard_index;
   options.shard_count = *shard_count;
   double tolerance = 0.5;
-  if (std::optional<std::string> t = flags.Take("tolerance"); t && !absl::SimpleAtod(*t, &tolerance)) {
-    return Fail(absl::InvalidArgumentError("--tolerance=" + *t + " is not a number"));
+  if (std::optional<std::string> t = flags.Take("tolerance");
+      t && (!absl::SimpleAtod(*t, &tolerance) || !std::isfinite(tolerance) || tolerance < 0)) {
+    return Fail(absl::InvalidArgumentError("--tolerance=" + *t + ": expected a number of at least 0"));
   }
   absl::StatusOr<bool> render_only = flags.TakeBool("render_only");
   if (!render_only.ok()) return Fail(render_only.status());
   if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
+  if (golden && !std::filesystem::is_directory(UserPath(*golden))) {
+    return Fail(absl::NotFoundError("--golden=" + *golden + " is not a directory"));
+  }
   if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE"); status_file != nullptr) {
     (void)WriteFileAtomically(status_file, "", /*overwrite=*/true);  // tells Bazel this test shards
   }
@@ -121,6 +136,7 @@ int RunReproduce(int argc, char** argv) {
     }
   }
   for (const TableSpec& t : tables) {
+    if (absl::Status s = ValidateTable(t); !s.ok()) return Fail(s);  // also before --render_only
     if (options.profile != "default" && t.status == "measured" && !t.profiles.count(options.profile)) {
       return Fail(absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", t.path, options.profile)));
     }

@@ -82,12 +82,8 @@ absl::Status CheckStatistic(const Matrix* m, Statistic s, int64_t rows, int64_t 
 
 }  // namespace
 
-absl::Status Method::CheckCall(const LayerInputs& inputs, const Budget& budget, const MethodOptions& options) const {
+absl::Status Method::CheckSettings(const Budget& budget, const MethodOptions& options) const {
   const std::string id(Id());
-  if (inputs.weight == nullptr || inputs.weight->size() == 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("method %s got an empty weight", id));
-  }
-  if (absl::Status s = CheckFinite(*inputs.weight, "weight"); !s.ok()) return s;
   const std::vector<Budget::Kind> kinds = Budgets();
   if (std::find(kinds.begin(), kinds.end(), budget.kind) == kinds.end()) {
     std::vector<std::string> names;
@@ -99,12 +95,6 @@ absl::Status Method::CheckCall(const LayerInputs& inputs, const Budget& budget, 
     return absl::InvalidArgumentError(absl::StrFormat("budget %s is out of range (%s)", BudgetToString(budget),
                                                       budget.kind == Budget::Kind::kParamRatio ? "(0, 1]" : ">= 1"));
   }
-  const int64_t m = inputs.weight->rows(), n = inputs.weight->cols();
-  for (Statistic s : Needs()) {
-    const Matrix* stat = s == Statistic::kFisher ? inputs.fisher : inputs.input_second_moment;
-    const int64_t rows = s == Statistic::kFisher ? m : n;
-    if (absl::Status st = CheckStatistic(stat, s, rows, n, id); !st.ok()) return st;
-  }
   const std::vector<OptionSpec> specs = Options();
   for (const auto& [name, value] : options.values()) {
     const bool known = std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& o) { return o.name == name; });
@@ -114,6 +104,22 @@ absl::Status Method::CheckCall(const LayerInputs& inputs, const Budget& budget, 
       return absl::InvalidArgumentError(absl::StrFormat(
           "method %s has no option --%s (its options: %s)", id, name, names.empty() ? "none" : absl::StrJoin(names, ", ")));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Method::CheckCall(const LayerInputs& inputs, const Budget& budget, const MethodOptions& options) const {
+  const std::string id(Id());
+  if (inputs.weight == nullptr || inputs.weight->size() == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("method %s got an empty weight", id));
+  }
+  if (absl::Status s = CheckFinite(*inputs.weight, "weight"); !s.ok()) return s;
+  if (absl::Status s = CheckSettings(budget, options); !s.ok()) return s;
+  const int64_t m = inputs.weight->rows(), n = inputs.weight->cols();
+  for (Statistic s : Needs()) {
+    const Matrix* stat = s == Statistic::kFisher ? inputs.fisher : inputs.input_second_moment;
+    const int64_t rows = s == Statistic::kFisher ? m : n;
+    if (absl::Status st = CheckStatistic(stat, s, rows, n, id); !st.ok()) return st;
   }
   return absl::OkStatus();
 }

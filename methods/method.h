@@ -82,6 +82,9 @@ class Method {
   // shapes and finite, no unknown option), then compresses. Bad input is an InvalidArgument naming it.
   absl::StatusOr<Compressed> Compress(const LayerInputs& inputs, const Budget& budget,
                                       const MethodOptions& options) const;
+  // The checks of Compress that need no weight: an accepted budget kind in range, no unknown option
+  // (experiment specs are checked with it before any work starts).
+  absl::Status CheckSettings(const Budget& budget, const MethodOptions& options) const;
 
   // Whether these options make the method compress a model's layers together (CompressLayers) rather than
   // one at a time: its layers then share parameters (ADA-Tucker's --shared_core, SCADA-Tucker).

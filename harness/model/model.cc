@@ -152,6 +152,8 @@ absl::Status CheckKernels(const std::string& kernels) {
   return absl::InvalidArgumentError(absl::StrFormat("unknown kernels '%s' (onednn, libtorch)", kernels));
 }
 
+absl::Status CheckDevice(const std::string& device) { return ParseDevice(device).status(); }
+
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
   absl::StatusOr<ModelConfig> config = ReadModelConfig(dir);
@@ -348,6 +350,15 @@ absl::StatusOr<SafetensorsFile> Model::Forward(const SafetensorsFile& inputs, co
                                                         DTypeName(t->dtype), ShapeString(t->shape)));
     }
     const bool decoder = std::string(f.name) == "decoder_input_ids";
+    if (t->shape[0] < 1 || t->shape[1] < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("input '%s' has shape %s: a batch needs at least one sequence of one token", f.name,
+                          ShapeString(t->shape)));
+    }
+    if (decoder && t->shape[0] != shape[0]) {
+      return absl::InvalidArgumentError(absl::StrFormat("input 'decoder_input_ids' has batch %d, input_ids %d",
+                                                        t->shape[0], shape[0]));
+    }
     if (!decoder && !shape.empty() && t->shape != shape) {
       return absl::InvalidArgumentError(absl::StrFormat("input '%s' has shape %s, input_ids %s", f.name,
                                                         ShapeString(t->shape), ShapeString(shape)));
@@ -368,6 +379,16 @@ absl::StatusOr<SafetensorsFile> Model::Forward(const SafetensorsFile& inputs, co
     if (ids.defined() && ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= c.vocab_size)) {
       return absl::InvalidArgumentError(absl::StrFormat("%s holds ids outside [0, %d)", name, c.vocab_size));
     }
+  }
+  if (batch.attention_mask.defined() &&
+      (batch.attention_mask.min().item<int64_t>() < 0 || batch.attention_mask.max().item<int64_t>() > 1)) {
+    return absl::InvalidArgumentError("attention_mask holds values other than 0 and 1");
+  }
+  if (batch.token_type_ids.defined() && c.type_vocab_size > 0 &&
+      (batch.token_type_ids.min().item<int64_t>() < 0 ||
+       batch.token_type_ids.max().item<int64_t>() >= c.type_vocab_size)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("token_type_ids holds ids outside [0, %d)", c.type_vocab_size));
   }
   if (options.generate > 0 && c.family != ModelFamily::kT5) {
     return absl::InvalidArgumentError("--generate needs a sequence-to-sequence (T5) model");

@@ -31,6 +31,8 @@ struct LoadOptions {
 
 // OK for "onednn" and "libtorch"; else InvalidArgument "unknown kernels '<value>' (onednn, libtorch)".
 absl::Status CheckKernels(const std::string& kernels);
+// OK for "cpu", "cuda" and "cuda:N" when CUDA is available; else the error Load would give for that device.
+absl::Status CheckDevice(const std::string& device);
 
 // What loading did with the checkpoint's keys.
 struct LoadReport {

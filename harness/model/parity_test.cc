@@ -203,6 +203,28 @@ TEST(ModelLoadTest, MissingDirectoryAndBadInputsAreErrors) {
   EXPECT_NE(out.status().message().find("outside [0, 1000)"), std::string::npos) << out.status();
   SafetensorsFile no_ids;
   EXPECT_FALSE((*model)->Forward(no_ids).ok());
+  // An empty batch or sequence, a mask other than 0/1 and token types the model lacks are named errors
+  // (an empty batch used to divide by zero inside LibTorch).
+  struct Case {
+    std::vector<int64_t> ids_shape;
+    std::string extra_name;
+    std::vector<int64_t> extra_values;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{0, 3}, "", {}, "a batch needs at least one sequence of one token"},
+           {{2, 0}, "", {}, "a batch needs at least one sequence of one token"},
+           {{1, 3}, "attention_mask", {1, 7, 1}, "attention_mask holds values other than 0 and 1"},
+           {{1, 3}, "token_type_ids", {0, 5, 0}, "token_type_ids holds ids outside"},
+       }) {
+    SafetensorsFile bad;
+    const int64_t n = c.ids_shape[0] * c.ids_shape[1];
+    ASSERT_TRUE(bad.Add("input_ids", *HostTensorFromInt64(c.ids_shape, std::vector<int64_t>(n, 1))).ok());
+    if (!c.extra_name.empty()) ASSERT_TRUE(bad.Add(c.extra_name, *HostTensorFromInt64(c.ids_shape, c.extra_values)).ok());
+    absl::StatusOr<SafetensorsFile> r = (*model)->Forward(bad);
+    ASSERT_FALSE(r.ok()) << c.message;
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status();
+  }
 }
 
 }  // namespace

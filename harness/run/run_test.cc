@@ -190,6 +190,28 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
   }
 }
 
+// Budgets and options a method cannot take are refused before any work starts, naming the table and row.
+TEST(TableSpec, ValidateTableRefusesSettingsTheMethodCannotTake) {
+  const std::string head = R"("id": "v", "title": "t", "columns": [{"name": "A", "task": "glue/rte", "metric": "accuracy"}])";
+  const std::string grid = R"(, "grid": {"model": "m", "linears": ["x"], "rows": [)";
+  struct Case {
+    std::string row, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"label": "r", "method": "svd", "budget": {"bits": 4}})", "row r: method svd takes"},
+           {R"({"label": "r", "method": "svd", "budget": {"rank": 4}, "options": {"colour": "red"}})",
+            "row r: method svd has no option --colour"},
+           {R"({"label": "r", "method": "kronecker", "budget": {"rank": 1}, "embeddings": {"method": "kashin", "budget": {"rank": 2}}})",
+            "row r: embeddings: method kashin takes"},
+       }) {
+    absl::StatusOr<TableSpec> spec = ParseTableSpec("{" + head + grid + c.row + "]}}", "v.json");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    absl::Status s = ValidateTable(*spec);
+    ASSERT_FALSE(s.ok()) << c.row;
+    EXPECT_THAT(s.message(), HasSubstr("v.json: " + c.message)) << c.row;
+  }
+}
+
 // Every committed paper table parses, names tasks, metrics and methods the suite has, and has a smoke profile.
 TEST(TableSpec, PaperTablesAreConsistent) {
   absl::StatusOr<std::vector<TableSpec>> specs = ReadTableSpecs(Runfiles() + "/results/papers");
@@ -209,6 +231,7 @@ TEST(TableSpec, PaperTablesAreConsistent) {
     }
     for (const PublishedRow& p : t.published) EXPECT_FALSE(p.source.empty()) << t.id << " " << p.label;
     if (t.status != "measured") continue;
+    EXPECT_TRUE(ValidateTable(t).ok()) << ValidateTable(t);
     EXPECT_TRUE(t.profiles.count("smoke")) << t.id;
     for (const RowSpec& row : t.grid->rows) {
       if (!row.method.empty()) {

@@ -716,9 +716,20 @@ absl::Status ValidateTable(const TableSpec& table) {
     if (row.method.empty()) continue;
     const absl::StatusOr<const Method*> method = FindMethod(row.method);
     if (!method.ok()) return bad(absl::StrCat("row ", row.label, ": ", method.status().message()));
+    auto settings = [](const Method& m, const Budget& budget, const std::map<std::string, std::string>& values) {
+      MethodOptions options;
+      for (const auto& [name, value] : values) options.Set(name, value);
+      return m.CheckSettings(budget, options);
+    };
+    if (absl::Status s = settings(**method, *row.budget, row.options); !s.ok()) {
+      return bad(absl::StrCat("row ", row.label, ": ", s.message()));
+    }
     if (row.embeddings) {
       absl::StatusOr<const Method*> m = FindMethod(row.embeddings->method);
       if (!m.ok()) return bad(absl::StrCat("row ", row.label, ": embeddings: ", m.status().message()));
+      if (absl::Status s = settings(**m, row.embeddings->budget, row.embeddings->options); !s.ok()) {
+        return bad(absl::StrCat("row ", row.label, ": embeddings: ", s.message()));
+      }
       if (!(*m)->Needs().empty()) {
         return bad(absl::StrFormat("row %s: embeddings: %s needs statistics, which embedding tables do not collect",
                                    row.label, row.embeddings->method));
