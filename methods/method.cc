@@ -1,6 +1,7 @@
 #include "methods/method.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -25,20 +26,26 @@ std::string MethodOptions::Get(const OptionSpec& spec) const {
   return it == values_.end() ? spec.default_value : it->second;
 }
 
-absl::StatusOr<int64_t> MethodOptions::GetInt(const OptionSpec& spec) const {
+absl::StatusOr<int64_t> MethodOptions::GetInt(const OptionSpec& spec, int64_t at_least) const {
   const std::string text = Get(spec);
   int64_t v = 0;
   if (!absl::SimpleAtoi(text, &v)) {
     return absl::InvalidArgumentError(absl::StrFormat("option --%s=%s is not an integer", spec.name, text));
   }
+  if (v < at_least) {
+    return absl::InvalidArgumentError(absl::StrFormat("option --%s=%s: expected at least %d", spec.name, text, at_least));
+  }
   return v;
 }
 
-absl::StatusOr<double> MethodOptions::GetDouble(const OptionSpec& spec) const {
+absl::StatusOr<double> MethodOptions::GetDouble(const OptionSpec& spec, double at_least) const {
   const std::string text = Get(spec);
   double v = 0;
-  if (!absl::SimpleAtod(text, &v)) {
-    return absl::InvalidArgumentError(absl::StrFormat("option --%s=%s is not a number", spec.name, text));
+  if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+    return absl::InvalidArgumentError(absl::StrFormat("option --%s=%s is not a finite number", spec.name, text));
+  }
+  if (v < at_least) {
+    return absl::InvalidArgumentError(absl::StrFormat("option --%s=%s: expected at least %g", spec.name, text, at_least));
   }
   return v;
 }

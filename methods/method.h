@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -49,8 +50,11 @@ class MethodOptions {
 
   // The raw value, or the spec's default when unset.
   std::string Get(const OptionSpec& spec) const;
-  absl::StatusOr<int64_t> GetInt(const OptionSpec& spec) const;
-  absl::StatusOr<double> GetDouble(const OptionSpec& spec) const;
+  // Typed values; a value below `at_least` (or, for doubles, NaN or infinite) is an error naming the option.
+  absl::StatusOr<int64_t> GetInt(const OptionSpec& spec,
+                                 int64_t at_least = std::numeric_limits<int64_t>::min()) const;
+  absl::StatusOr<double> GetDouble(const OptionSpec& spec,
+                                   double at_least = std::numeric_limits<double>::lowest()) const;
   // Comma-separated integers ("8,8,12"); empty when unset with an empty default.
   absl::StatusOr<std::vector<int64_t>> GetIntList(const OptionSpec& spec) const;
 

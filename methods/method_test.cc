@@ -1,5 +1,6 @@
 #include "methods/method.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "methods/budget.h"
 #include "methods/factorization.h"
@@ -40,6 +41,18 @@ TEST(MethodOptionsTest, TypedGettersNameTheOption) {
   EXPECT_FALSE(o.GetIntList(list).ok());
   o.Set("modes", "8,8,12");
   EXPECT_EQ(*o.GetIntList(list), (std::vector<int64_t>{8, 8, 12}));
+  // Ranges: a value below the minimum, and a NaN or infinite double, name the option.
+  const OptionSpec floor{"floor", "0.5", ""};
+  EXPECT_EQ(*o.GetDouble(floor, 0), 0.5);
+  o.Set("rank_cap", "-5");
+  EXPECT_EQ(o.GetInt(rank, 0).status().message(), "option --rank_cap=-5: expected at least 0");
+  EXPECT_EQ(*o.GetInt(rank), -5);
+  for (const char* v : {"nan", "inf"}) {
+    o.Set("floor", v);
+    EXPECT_EQ(o.GetDouble(floor).status().message(), absl::StrCat("option --floor=", v, " is not a finite number"));
+  }
+  o.Set("floor", "-1");
+  EXPECT_EQ(o.GetDouble(floor, 0).status().message(), "option --floor=-1: expected at least 0");
 }
 
 TEST(FactorizationTest, CountsAndReconstructsEveryFormat) {

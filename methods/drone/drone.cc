@@ -32,7 +32,7 @@ class DroneMethod : public Method {
     const Matrix& w = *in.weight;
     absl::StatusOr<int64_t> rank = LowRankRank(budget, w.rows(), w.cols());
     if (!rank.ok()) return rank.status();
-    absl::StatusOr<double> floor = options.GetDouble(Option("eigen_floor"));
+    absl::StatusOr<double> floor = options.GetDouble(Option("eigen_floor"), 0);
     absl::StatusOr<double> damping = options.GetDouble(Option("damping"));
     if (!floor.ok()) return floor.status();
     if (!damping.ok()) return damping.status();

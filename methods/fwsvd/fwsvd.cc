@@ -27,7 +27,7 @@ class FwsvdMethod : public Method {
     const Matrix& w = *in.weight;
     absl::StatusOr<int64_t> rank = LowRankRank(budget, w.rows(), w.cols());
     if (!rank.ok()) return rank.status();
-    absl::StatusOr<double> floor = options.GetDouble(Option("weight_floor"));
+    absl::StatusOr<double> floor = options.GetDouble(Option("weight_floor"), 0);
     if (!floor.ok()) return floor.status();
     // Importance is shared along each input feature: sum the Fisher over the output dimension
     // (Hsu et al. 2022, Sec. 3.2; the HF weight is [out, in], so sum over rows).

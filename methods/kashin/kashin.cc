@@ -32,11 +32,11 @@ class KashinMethod : public Method {
     if (budget.bits() < 1 || budget.bits() > kMaxBits) {
       return absl::InvalidArgumentError(absl::StrFormat("--bits=%d is outside [1, %d]", budget.bits(), kMaxBits));
     }
-    absl::StatusOr<int64_t> iterations = options.GetInt(Option("max_iterations"));
-    absl::StatusOr<double> tolerance = options.GetDouble(Option("tolerance"));
+    absl::StatusOr<int64_t> iterations = options.GetInt(Option("max_iterations"), 0);
+    absl::StatusOr<double> tolerance = options.GetDouble(Option("tolerance"), 0);
     absl::StatusOr<int64_t> seed = options.GetInt(Option("seed"));
-    absl::StatusOr<int64_t> restarts = options.GetInt(Option("kmeans_restarts"));
-    absl::StatusOr<int64_t> lloyd = options.GetInt(Option("kmeans_iterations"));
+    absl::StatusOr<int64_t> restarts = options.GetInt(Option("kmeans_restarts"), 1);
+    absl::StatusOr<int64_t> lloyd = options.GetInt(Option("kmeans_iterations"), 0);
     for (const absl::Status& s :
          {iterations.status(), tolerance.status(), seed.status(), restarts.status(), lloyd.status()}) {
       if (!s.ok()) return s;

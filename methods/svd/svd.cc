@@ -31,8 +31,8 @@ class SvdMethod : public Method {
       svd = ExactSvd(w);
       if (svd.ok()) *svd = Truncate(*svd, *rank);
     } else if (solver == "randomized") {
-      absl::StatusOr<int64_t> p = options.GetInt(Option("oversampling"));
-      absl::StatusOr<int64_t> q = options.GetInt(Option("power_iterations"));
+      absl::StatusOr<int64_t> p = options.GetInt(Option("oversampling"), 0);
+      absl::StatusOr<int64_t> q = options.GetInt(Option("power_iterations"), 0);
       absl::StatusOr<int64_t> seed = options.GetInt(Option("seed"));
       for (const absl::Status& s : {p.status(), q.status(), seed.status()}) {
         if (!s.ok()) return s;
