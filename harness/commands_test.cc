@@ -276,7 +276,7 @@ TEST(ReproduceCommandTest, BadFlagsAreOneLineBeforeAnyWork) {
   };
   for (const Case& c : std::vector<Case>{
            {"--device=tpu", "unknown device 'tpu'"},
-           {"--model=/nonexistent", "--model=/nonexistent: no config.json"},
+           {"--model=/nonexistent", "--model=/nonexistent: cannot open /nonexistent/config.json"},
            {"--data_dir=/nonexistent", "/nonexistent does not exist"},
            {"--tolerance=-1", "--tolerance=-1: expected a number of at least 0"},
            {"--tolerance=nan", "--tolerance=nan: expected a number of at least 0"},

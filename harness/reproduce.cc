@@ -19,6 +19,7 @@
 #include "harness/flags.h"
 #include "harness/io/file.h"
 #include "harness/io/runfiles.h"
+#include "harness/model/config.h"
 #include "harness/model/model.h"
 #include "harness/report/report.h"
 #include "harness/run/golden.h"
@@ -85,8 +86,8 @@ int RunReproduce(int argc, char** argv) {
   if (absl::Status d = CheckDevice(options.device); !d.ok()) return Fail(d);
   if (std::optional<std::string> m = flags.Take("model")) {
     options.model_override = UserPath(*m);
-    if (!std::filesystem::is_regular_file(options.model_override + "/config.json")) {
-      return Fail(absl::NotFoundError("--model=" + *m + ": no config.json in that directory"));
+    if (absl::StatusOr<ModelConfig> config = ReadModelConfig(options.model_override); !config.ok()) {
+      return Fail(absl::Status(config.status().code(), "--model=" + *m + ": " + std::string(config.status().message())));
     }
   }
   if (std::optional<std::string> d = flags.Take("data_dir")) {

@@ -26,7 +26,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-
 // `"name":[v,v,...]` as nlohmann's dump() writes it (no spaces).
 void AppendIntArray(const char* name, const std::vector<int64_t>& values, std::string* out) {
   absl::StrAppend(out, "\"", name, "\":[");

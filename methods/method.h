@@ -44,6 +44,7 @@ class MethodOptions {
  public:
   MethodOptions() = default;
   MethodOptions(std::initializer_list<std::pair<const std::string, std::string>> values) : values_(values) {}
+  explicit MethodOptions(std::map<std::string, std::string> values) : values_(std::move(values)) {}
 
   const std::map<std::string, std::string>& values() const { return values_; }
   void Set(const std::string& name, const std::string& value) { values_[name] = value; }

@@ -209,8 +209,7 @@ class Runner {
       }
       record->statistics_seconds = Since(start);
     }
-    MethodOptions method_options;
-    for (const auto& [k, v] : run.options) method_options.Set(k, v);
+    const MethodOptions method_options(run.options);
     const Budget budget = *run.budget;
     // A layer's weight with the statistics the method needs.
     auto inputs_of = [&](const std::string& name, const Matrix& weight) {
@@ -283,8 +282,7 @@ class Runner {
   absl::Status CompressEmbeddings(const RunSpec& run, Model& model, RunRecord* record) {
     absl::StatusOr<const Method*> method = FindMethod(run.embeddings->method);
     if (!method.ok()) return method.status();
-    MethodOptions method_options;
-    for (const auto& [k, v] : run.embeddings->options) method_options.Set(k, v);
+    const MethodOptions method_options(run.embeddings->options);
     const LinearCompressor compress = [&](const std::string& name, const Matrix& table) -> absl::StatusOr<Factorization> {
       absl::StatusOr<Compressed> c = (*method)->Compress({&table}, run.embeddings->budget, method_options);
       if (!c.ok()) return absl::Status(c.status().code(), name + ": " + std::string(c.status().message()));
@@ -716,18 +714,14 @@ absl::Status ValidateTable(const TableSpec& table) {
     if (row.method.empty()) continue;
     const absl::StatusOr<const Method*> method = FindMethod(row.method);
     if (!method.ok()) return bad(absl::StrCat("row ", row.label, ": ", method.status().message()));
-    auto settings = [](const Method& m, const Budget& budget, const std::map<std::string, std::string>& values) {
-      MethodOptions options;
-      for (const auto& [name, value] : values) options.Set(name, value);
-      return m.CheckSettings(budget, options);
-    };
-    if (absl::Status s = settings(**method, *row.budget, row.options); !s.ok()) {
+    if (absl::Status s = (*method)->CheckSettings(*row.budget, MethodOptions(row.options)); !s.ok()) {
       return bad(absl::StrCat("row ", row.label, ": ", s.message()));
     }
     if (row.embeddings) {
       absl::StatusOr<const Method*> m = FindMethod(row.embeddings->method);
       if (!m.ok()) return bad(absl::StrCat("row ", row.label, ": embeddings: ", m.status().message()));
-      if (absl::Status s = settings(**m, row.embeddings->budget, row.embeddings->options); !s.ok()) {
+      if (absl::Status s = (*m)->CheckSettings(row.embeddings->budget, MethodOptions(row.embeddings->options));
+          !s.ok()) {
         return bad(absl::StrCat("row ", row.label, ": embeddings: ", s.message()));
       }
       if (!(*m)->Needs().empty()) {
