@@ -61,11 +61,29 @@ TEST(ForwardCommandTest, BadInputIsOneLineAndWritesNothing) {
        {absl::StrCat("forward --model=/nonexistent --inputs=", kT5, "/expected.safetensors --output=", out),
         absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/config.json --output=", out),
         absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out,
-                     " --generate=-1")}) {
+                     " --generate=-1"),
+        absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out,
+                     " --generate=4 --num_beams=0"),
+        absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out,
+                     " --generate=4 --num_beams=2 --length_penalty=nan")}) {
     ToolRun r = Lrbench(args);
     EXPECT_EQ(r.exit_code, 1) << args;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(std::filesystem::exists(out)) << args;
+  }
+}
+
+TEST(CommandLineTest, AnUnknownCommandOrAnImpossibleDemoBudgetIsOneLine) {
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"compress --model=x", "unknown command 'compress'"},
+           {"demo --bits=0", "--bits=0: budget bits=0 is out of range"},
+           {"demo --param_ratio=1.5", "--param_ratio=1.5: expected a number in (0, 1]"},
+       }) {
+    ToolRun r = Lrbench(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.out, "") << args;
   }
 }
 
@@ -258,6 +276,14 @@ TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
             "/nonexistent does not exist"},
            {"finetune" + bert + " --task=glue/sst2 --overwrite --epochs=x --output=" + out, "--epochs=x is not a number"},
            {"finetune --model=/nonexistent --task=glue/sst2 --overwrite --output=" + out, "/nonexistent"},
+           {"finetune" + bert + " --task=glue/sst2 --overwrite --warmup_ratio=1.5 --output=" + out,
+            "recipe: warmup_ratio=1.5, expected a number in [0, 1]"},
+           {"finetune" + bert + " --task=glue/sst2 --overwrite --weight_decay=-0.1 --output=" + out,
+            "recipe: weight_decay=-0.1, expected a finite number >= 0"},
+           {"finetune" + bert + " --task=glue/sst2 --overwrite --max_grad_norm=nan --output=" + out,
+            "recipe: max_grad_norm=nan"},
+           {"finetune" + bert + " --task=glue/rte --overwrite --train_split=test --output=" + out,
+            "split test of glue/rte has no gold labels; train on train"},
        }) {
     ToolRun r = Lrbench(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args;

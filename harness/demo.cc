@@ -71,6 +71,15 @@ int RunDemo(int argc, char** argv) {
     shapes.push_back({out, in});
   }
 
+  // Settings a method refuses are refused here, before any layer is built.
+  for (const Method* m : AllMethods()) {
+    const bool quantizes = m->Budgets()[0] == Budget::Kind::kBits;
+    if (absl::Status st = m->CheckSettings(quantizes ? Budget::Bits(bits) : Budget::ParamRatio(ratio), MethodOptions());
+        !st.ok()) {
+      return Fail(absl::StrFormat("%s: %s", quantizes ? "--bits=" + bits_text : "--param_ratio=" + ratio_text,
+                                  st.message()));
+    }
+  }
   std::printf("| method | shape | budget | stored params | of dense | bits/weight | rel. error | seconds |\n");
   std::printf("|---|---|---|---:|---:|---:|---:|---:|\n");
   for (auto [out, in] : shapes) {

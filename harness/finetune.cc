@@ -84,6 +84,7 @@ int RunFinetune(int argc, char** argv) {
         TakeNumber(flags, "num_beams", &eval_options.generation.num_beams)}) {
     if (!s.ok()) return Fail(s);
   }
+  if (absl::Status s = CheckRecipe(recipe); !s.ok()) return Fail(s);
   if (data_options.encode.threads <= 0) data_options.encode.threads = static_cast<int>(std::thread::hardware_concurrency());
   eval_options.batch_size = recipe.batch_size;
   data_options.encode.source_prefix = flags.Take("source_prefix").value_or(seq2seq ? "summarize: " : "");

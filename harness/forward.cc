@@ -1,6 +1,6 @@
 // `lrbench forward`: a Hugging Face checkpoint run on stored inputs, outputs saved for comparison.
-#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -23,12 +23,13 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-absl::StatusOr<int64_t> TakeCount(Flags& flags, const std::string& name) {
+// --name=N with N >= at_least, or `fallback` when the flag is absent.
+absl::StatusOr<int64_t> TakeCount(Flags& flags, const std::string& name, int64_t fallback, int64_t at_least) {
   std::optional<std::string> text = flags.Take(name);
-  int64_t v = 0;
+  int64_t v = fallback;
   if (!text) return v;
-  if (!absl::SimpleAtoi(*text, &v) || v < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("--%s=%s: expected a count >= 0", name, *text));
+  if (!absl::SimpleAtoi(*text, &v) || v < at_least) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s=%s: expected a count >= %d", name, *text, at_least));
   }
   return v;
 }
@@ -48,12 +49,13 @@ int RunForward(int argc, char** argv) {
   model_dir = UserPath(*model_dir);
   inputs_path = UserPath(*inputs_path);
   output = UserPath(*output);
-  absl::StatusOr<int64_t> generate = TakeCount(flags, "generate");
-  absl::StatusOr<int64_t> min_new = TakeCount(flags, "min_new_tokens");
-  absl::StatusOr<int64_t> beams = TakeCount(flags, "num_beams");
+  absl::StatusOr<int64_t> generate = TakeCount(flags, "generate", 0, 0);
+  absl::StatusOr<int64_t> min_new = TakeCount(flags, "min_new_tokens", 0, 0);
+  absl::StatusOr<int64_t> beams = TakeCount(flags, "num_beams", 1, 1);
   double length_penalty = 1.0;
-  if (std::optional<std::string> lp = flags.Take("length_penalty"); lp && !absl::SimpleAtod(*lp, &length_penalty)) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--length_penalty=%s is not a number", *lp)));
+  if (std::optional<std::string> lp = flags.Take("length_penalty");
+      lp && (!absl::SimpleAtod(*lp, &length_penalty) || !std::isfinite(length_penalty))) {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat("--length_penalty=%s is not a finite number", *lp)));
   }
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   const std::string device = flags.Take("device").value_or("cpu");
@@ -74,7 +76,7 @@ int RunForward(int argc, char** argv) {
   if (!inputs.ok()) return Fail(inputs.status());
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<SafetensorsFile> out =
-      (*model)->Forward(*inputs, {*generate, *min_new, std::max<int64_t>(1, *beams), length_penalty});
+      (*model)->Forward(*inputs, {*generate, *min_new, *beams, length_penalty});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!out.ok()) return Fail(out.status());
   if (absl::Status s = WriteSafetensors(*out, *output, *overwrite); !s.ok()) return Fail(s);

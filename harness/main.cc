@@ -22,8 +22,14 @@ int main(int argc, char** argv) {
       std::fputs(lrb::Usage().c_str(), stdout);
       return 0;
     }
-    std::fprintf(stderr, "lrbench: %s\n%s", command.empty() ? "no command given" : ("unknown command '" + command + "'").c_str(),
-                 lrb::Usage().c_str());
+    if (command.empty()) {
+      std::fprintf(stderr, "lrbench: no command given\n%s", lrb::Usage().c_str());
+    } else {
+      std::fprintf(stderr,
+                   "lrbench: unknown command '%s' (commands: decompose, demo, finetune, forward, reproduce, score, "
+                   "tokenize; see lrbench --help)\n",
+                   command.c_str());
+    }
     return 2;
   } catch (const std::exception& e) {
     // Nothing in lrbench throws on bad input; this is the last line of defence (e.g. out of memory).

@@ -156,7 +156,9 @@ absl::StatusOr<std::vector<Row>> ReadRows(const std::string& path, const std::st
       std::vector<std::string> cols = absl::StrSplit(line, '\t');
       if (cols.size() != 2) return bad(absl::StrFormat("expected 'index<TAB>prediction', got %d column(s)", cols.size()));
       if (rows.empty() && line_no == 1) {
-        if (cols[0] != "index" && cols[0] != "id") return bad("the first line must be the header 'index<TAB>prediction'");
+        if ((cols[0] != "index" && cols[0] != "id") || cols[1] != "prediction") {
+          return bad("the first line must be the header 'index<TAB>prediction'");
+        }
         continue;
       }
       rows.push_back({line_no, cols[0], cols[1]});

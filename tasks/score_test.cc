@@ -155,6 +155,7 @@ TEST(ReadPredictions, ErrorsNameTheFirstOffendingLine) {
            {"dup.tsv", "index\tprediction\n0\t1\n1\t1\n0\t0\n", "dup.tsv:4: duplicate id 0 (first on line 2)"},
            {"label.tsv", "index\tprediction\n0\t1\n1\tmaybe\n", "label.tsv:3: 'maybe' is not a glue/rte label"},
            {"header.tsv", "0\t1\n1\t1\n2\t1\n", "header.tsv:1: the first line must be the header"},
+           {"label_header.tsv", "index\tlabel\n0\t1\n", "label_header.tsv:1: the first line must be the header"},
            {"cols.tsv", "index\tprediction\n0\t1\textra\n", "cols.tsv:2: expected 'index<TAB>prediction', got 3"},
            {"bad.jsonl", "{\"id\": \"0\", \"prediction\": 1}\n{\"id\": \"1\"\n", "bad.jsonl:2: not a JSON object"},
            {"field.jsonl", "{\"id\": \"0\", \"label\": 1}\n", "field.jsonl:1: expected {\"id\""},

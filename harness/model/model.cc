@@ -288,6 +288,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
     }
     absl::StatusOr<torch::Tensor> value = ToTorch(*stored, name);
     if (!value.ok()) return value.status();
+    if (const int64_t bad = (~torch::isfinite(*value)).sum().item<int64_t>(); bad > 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: tensor '%s' has %d non-finite value(s) (NaN or inf)", dir,
+                                                        name, bad));
+    }
     param.copy_(*value);
     used.insert(name);
   }

@@ -76,7 +76,8 @@ int ConfigureThreads(int threads);
 class Model {
  public:
   // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,
-  // shape mismatches, an unknown model_type or an unreadable file are errors naming the key or file.
+  // shape mismatches, a dense weight with NaN or inf values, an unknown model_type or an unreadable file
+  // are errors naming the key or file.
   // Every parameter of the loaded model requires gradients, compressed factors and adapters included
   // (quantized codes never train); SetTrainable narrows that.
   static absl::StatusOr<std::unique_ptr<Model>> Load(const std::string& dir, const LoadOptions& options = {});

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -187,6 +188,26 @@ TEST(ModelLoadTest, AHeadOfTheWrongSizeIsAShapeError) {
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.status().message().find("'classifier.weight' has shape [3, 64], the model expects [5, 64]"),
             std::string::npos)
+      << model.status();
+}
+
+TEST(ModelLoadTest, ANonFiniteWeightIsAnErrorNamingTheTensor) {
+  const std::string src = std::string(kFixtures) + "bert_tiny_cls3/";
+  const std::string dir = ::testing::TempDir() + "/nan_weight/";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(src + "config.json", dir + "config.json", std::filesystem::copy_options::overwrite_existing);
+  absl::StatusOr<SafetensorsFile> weights = ReadSafetensors(src + "model.safetensors");
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  const std::string name = "bert.encoder.layer.0.attention.self.query.weight";
+  absl::StatusOr<HostTensor> w = weights->Take(name);
+  ASSERT_TRUE(w.ok()) << w.status();
+  std::vector<float> values = *HostTensorToFloats(*w);
+  values[7] = std::nanf("");
+  ASSERT_TRUE(weights->Add(name, *HostTensorFromFloats(w->dtype, w->shape, values)).ok());
+  ASSERT_TRUE(WriteSafetensors(*weights, dir + "model.safetensors", /*overwrite=*/true).ok());
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, OnTestDevice());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("tensor '" + name + "' has 1 non-finite value(s)"), std::string::npos)
       << model.status();
 }
 

@@ -289,6 +289,31 @@ namespace {
 // The batch's loss to minimise (a mean over what it counts) for the training loop below.
 using BatchLoss = std::function<torch::Tensor(const TensorBatch&)>;
 
+}  // namespace
+
+absl::Status CheckRecipe(const FinetuneRecipe& recipe) {
+  auto bad = [](const char* field, double value, const char* expected) {
+    return absl::InvalidArgumentError(absl::StrFormat("recipe: %s=%g, expected %s", field, value, expected));
+  };
+  if (recipe.epochs < 1) return bad("epochs", recipe.epochs, "an integer >= 1");
+  if (recipe.batch_size < 1) return bad("batch_size", static_cast<double>(recipe.batch_size), "an integer >= 1");
+  if (!(recipe.learning_rate > 0) || !std::isfinite(recipe.learning_rate)) {
+    return bad("lr", recipe.learning_rate, "a finite number > 0");
+  }
+  if (!(recipe.weight_decay >= 0) || !std::isfinite(recipe.weight_decay)) {
+    return bad("weight_decay", recipe.weight_decay, "a finite number >= 0");
+  }
+  if (!(recipe.warmup_ratio >= 0 && recipe.warmup_ratio <= 1)) {
+    return bad("warmup_ratio", recipe.warmup_ratio, "a number in [0, 1]");
+  }
+  if (!(recipe.max_grad_norm >= 0) || !std::isfinite(recipe.max_grad_norm)) {
+    return bad("max_grad_norm", recipe.max_grad_norm, "a finite number >= 0 (0 disables clipping)");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
 // The training loop of Finetune and Distill: AdamW with decoupled weight decay, linear warm-up and decay,
 // clipping, length-bucketed batches, progress lines, the after_step hook, dev evaluation per epoch.
 absl::StatusOr<FinetuneReport> TrainLoop(Model& model, const std::vector<Example>& train,
@@ -299,10 +324,7 @@ absl::StatusOr<FinetuneReport> TrainLoop(Model& model, const std::vector<Example
   const absl::StatusOr<Objective> objective = ObjectiveOf(c, "fine-tuning");
   if (!objective.ok()) return objective.status();
   if (train.empty()) return absl::InvalidArgumentError("no training examples");
-  if (recipe.epochs < 1 || recipe.batch_size < 1 || !(recipe.learning_rate > 0)) {
-    return absl::InvalidArgumentError(absl::StrFormat("recipe needs epochs >= 1, batch size >= 1 and lr > 0 (got %d, %d, %g)",
-                                                      recipe.epochs, recipe.batch_size, recipe.learning_rate));
-  }
+  if (absl::Status s = CheckRecipe(recipe); !s.ok()) return s;
   if (absl::Status s = CheckExamples(train, c, *objective, "train"); !s.ok()) return s;
   if (absl::Status s = CheckExamples(dev, c, *objective, "dev"); !s.ok()) return s;
 

@@ -72,6 +72,11 @@ struct FinetuneReport {
   std::vector<Evaluation> epoch_dev;  // dev after each epoch (empty dev: none)
 };
 
+// InvalidArgument naming the first field out of range: epochs and batch_size >= 1, learning_rate > 0,
+// weight_decay and max_grad_norm >= 0, warmup_ratio in [0, 1] (NaN and infinities refused). Finetune and
+// Distill check it before their first step; `lrbench finetune` before it loads anything.
+absl::Status CheckRecipe(const FinetuneRecipe& recipe);
+
 // "8m10s", or "1h02m" from an hour on: the elapsed and ETA figures of progress lines.
 std::string FormatDuration(double seconds);
 

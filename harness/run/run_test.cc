@@ -155,6 +155,8 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r"}, {"label": "r"}]}})", "duplicate label 'r'"},
            {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"epochs": 0}, "rows": [{"label": "r"}]}})",
             "grid.finetune_base: needs epochs >= 1"},
+           {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"warmup_ratio": 1.5}, "rows": [{"label": "r"}]}})",
+            "grid.finetune_base: needs weight_decay >= 0, max_grad_norm >= 0 and warmup_ratio in [0, 1]"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "pruning": {}}]}})",
             "grid.rows[0].pruning: pruning happens while re-fine-tuning"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "refinetune": {}, "pruning": {"keep": 2}}]}})",

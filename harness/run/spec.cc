@@ -105,6 +105,9 @@ absl::StatusOr<RecipeSpec> ParseRecipe(const Reader& r, const Json& j, const std
   if (recipe.epochs < 1 || recipe.batch_size < 1 || !(recipe.lr > 0) || recipe.max_length < 2) {
     return r.Error(where, "needs epochs >= 1, batch_size >= 1, lr > 0 and max_length >= 2");
   }
+  if (recipe.weight_decay < 0 || recipe.max_grad_norm < 0 || recipe.warmup_ratio < 0 || recipe.warmup_ratio > 1) {
+    return r.Error(where, "needs weight_decay >= 0, max_grad_norm >= 0 and warmup_ratio in [0, 1]");
+  }
   return recipe;
 }
 

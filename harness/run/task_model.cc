@@ -100,6 +100,14 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
     return absl::InvalidArgumentError(
         absl::StrFormat("split %s of %s has no gold labels; evaluate on %s", data.eval_split, task.id, task.eval_split));
   }
+  if (!data.train_split.empty()) {
+    absl::StatusOr<const SplitInfo*> train_info = task.Split(data.train_split);
+    if (!train_info.ok()) return train_info.status();
+    if (!(*train_info)->labeled) {
+      return absl::InvalidArgumentError(absl::StrFormat("split %s of %s has no gold labels; train on %s",
+                                                        data.train_split, task.id, task.train_split));
+    }
+  }
   const std::vector<std::string> roots = DataRoots(options.data_dir);
   if (absl::Status s = ReadOne(task, data.train_split, roots, options.max_train_examples, &data.train_text,
                                &data.train_path);
