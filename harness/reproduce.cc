@@ -149,8 +149,11 @@ int RunReproduce(int argc, char** argv) {
                  options.profile.c_str(), options.shard_index, options.shard_count, options.out_dir.c_str());
     absl::StatusOr<RunnerSummary> summary = RunTables(tables, options);
     if (!summary.ok()) return Fail(summary.status());
-    std::fprintf(stderr, "lrbench reproduce: %d run(s): %d done earlier, %d ran (%d failed, %d without data) in %.0f s\n",
-                 summary->total, summary->done, summary->ran, summary->failed, summary->no_data, summary->seconds);
+    std::fprintf(stderr,
+                 "lrbench reproduce: %d run(s): %d done earlier, %d running in another process, %d ran (%d failed, "
+                 "%d without data) in %.0f s\n",
+                 summary->total, summary->done, summary->busy, summary->ran, summary->failed, summary->no_data,
+                 summary->seconds);
   }
 
   // Render every table from every record under OUT (all shards), and check against the golden tables.

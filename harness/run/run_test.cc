@@ -1,5 +1,10 @@
 // Specs (parsing, validation, expansion), golden comparison, and the runner end to end on the embedded
 // bert-mini with a few RTE examples: records, resumption, sharding, failed and no-data runs.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -7,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/io/file.h"
@@ -365,6 +371,25 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
   EXPECT_EQ(again->done, 2);
   EXPECT_EQ(again->ran, 7);
   EXPECT_EQ(ReadRecords(out + "/runs", "tz")->size(), 9u);  // re-runs replace their records
+
+  // A run another process is running (its lock held) is skipped, not run twice.
+  std::string broken;
+  records = ReadRecords(out + "/runs", "tz");
+  ASSERT_TRUE(records.ok()) << records.status();
+  for (const RunRecord& r : *records) {
+    if (r.row == "broken" && r.task == "glue/rte") broken = out + "/runs/tz/" + r.run_id + ".json.lock";
+  }
+  ASSERT_FALSE(broken.empty());
+  const int fd = ::open(broken.c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  absl::StatusOr<RunnerSummary> locked = RunTables({spec}, options);
+  ::close(fd);
+  ASSERT_TRUE(locked.ok()) << locked.status();
+  EXPECT_EQ(locked->busy, 1);
+  EXPECT_EQ(locked->ran, 6);
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
+                          [](const std::string& l) { return absl::StrContains(l, "running in another process"); }));
   options.shard_index = 2;
   EXPECT_FALSE(RunTables({spec}, options).ok());
 }

@@ -8,7 +8,11 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <utility>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +80,52 @@ absl::Status SaveCached(const Model& model, const std::string& dir, double secon
   if (ec) std::filesystem::remove_all(tmp);
   return absl::OkStatus();
 }
+
+// An exclusive flock(2) on OUT/runs/<table>/<id>.json.lock while a run executes, so that two reproduce
+// processes on one output directory never run (or record) the same run twice. The kernel drops it when
+// the process ends, killed or not, so no stale lock outlives a run.
+class RunLock {
+ public:
+  // Empty when another process holds the lock. Where locking is impossible (a read-only OUT, a file
+  // system without flock) the run goes ahead unlocked; the record write reports a read-only OUT.
+  static std::optional<RunLock> TryAcquire(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return RunLock(-1, path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const bool held = errno == EWOULDBLOCK;
+      ::close(fd);
+      if (held) return std::nullopt;
+      return RunLock(-1, path);
+    }
+    return RunLock(fd, path);
+  }
+  RunLock(RunLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+  RunLock& operator=(RunLock&& other) noexcept {
+    if (this != &other) {
+      Release();
+      fd_ = std::exchange(other.fd_, -1);
+      path_ = std::move(other.path_);
+    }
+    return *this;
+  }
+  ~RunLock() { Release(); }
+
+ private:
+  // Unlinks, then unlocks: a process that opened the file before the unlink and locks it afterwards finds
+  // the record written (the runner checks again after locking).
+  void Release() {
+    if (fd_ < 0) return;
+    ::unlink(path_.c_str());
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+  RunLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
+};
 
 class Runner {
  public:
@@ -656,6 +706,22 @@ class Runner {
         ++summary.done;
         Progress(head + " · done earlier (" + run_id + ")");
         continue;
+      }
+      std::optional<RunLock> lock;
+      if (!run_id.empty()) {
+        const std::string path = RecordPath(run.table, run_id);
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        lock = RunLock::TryAcquire(path + ".lock");
+        if (!lock) {
+          ++summary.busy;
+          Progress(head + " · running in another process (" + run_id + "), skipped");
+          continue;
+        }
+        if (Done(run, &run_id)) {  // finished by another process between the check and the lock
+          ++summary.done;
+          Progress(head + " · done earlier (" + run_id + ")");
+          continue;
+        }
       }
       Progress(head + " ...");
       const auto run_start = Clock::now();
