@@ -57,17 +57,18 @@ TEST(ForwardCommandTest, WritesTheFixtureOutputsAndGeneration) {
 
 TEST(ForwardCommandTest, BadInputIsOneLineAndWritesNothing) {
   const std::string out = Fresh("bad_forward.safetensors");
-  for (const std::string& args :
-       {absl::StrCat("forward --model=/nonexistent --inputs=", kT5, "/expected.safetensors --output=", out),
-        absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/config.json --output=", out),
-        absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out,
-                     " --generate=-1"),
-        absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out,
-                     " --generate=4 --num_beams=0"),
-        absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out,
-                     " --generate=4 --num_beams=2 --length_penalty=nan")}) {
+  const std::string run = absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/expected.safetensors --output=", out);
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {absl::StrCat("forward --model=/nonexistent --inputs=", kT5, "/expected.safetensors --output=", out),
+            "/nonexistent"},
+           {absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/config.json --output=", out), "config.json"},
+           {run + " --generate=-1", "--generate=-1: expected a count >= 0"},
+           {run + " --generate=4 --num_beams=0", "--num_beams=0: expected a count >= 1"},
+           {run + " --generate=4 --num_beams=2 --length_penalty=nan", "--length_penalty=nan is not a finite number"},
+       }) {
     ToolRun r = Lrbench(args);
     EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(std::filesystem::exists(out)) << args;
   }
@@ -284,6 +285,8 @@ TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
             "recipe: max_grad_norm=nan"},
            {"finetune" + bert + " --task=glue/rte --overwrite --train_split=test --output=" + out,
             "split test of glue/rte has no gold labels; train on train"},
+           {"finetune" + bert + " --task=glue/rte --overwrite --num_beams=0 --output=" + out,
+            "--num_beams=0, --generate=0: expected >= 1 and >= 0"},
        }) {
     ToolRun r = Lrbench(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args;

@@ -85,6 +85,11 @@ int RunFinetune(int argc, char** argv) {
     if (!s.ok()) return Fail(s);
   }
   if (absl::Status s = CheckRecipe(recipe); !s.ok()) return Fail(s);
+  if (eval_options.generation.num_beams < 1 || eval_options.generation.generate < 0) {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat("--num_beams=%d, --generate=%d: expected >= 1 and >= 0",
+                                                           eval_options.generation.num_beams,
+                                                           eval_options.generation.generate)));
+  }
   if (data_options.encode.threads <= 0) data_options.encode.threads = static_cast<int>(std::thread::hardware_concurrency());
   eval_options.batch_size = recipe.batch_size;
   data_options.encode.source_prefix = flags.Take("source_prefix").value_or(seq2seq ? "summarize: " : "");

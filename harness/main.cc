@@ -7,17 +7,28 @@
 #include "harness/commands.h"
 #include "harness/model/model.h"
 
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+};
+
+constexpr Command kCommands[] = {
+    {"decompose", lrb::RunDecompose}, {"demo", lrb::RunDemo},           {"finetune", lrb::RunFinetune},
+    {"forward", lrb::RunForward},     {"reproduce", lrb::RunReproduce}, {"score", lrb::RunScore},
+    {"tokenize", lrb::RunTokenize},
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   try {
     lrb::ConfigureThreads(0);
-    if (command == "decompose") return lrb::RunDecompose(argc, argv);
-    if (command == "demo") return lrb::RunDemo(argc, argv);
-    if (command == "forward") return lrb::RunForward(argc, argv);
-    if (command == "finetune") return lrb::RunFinetune(argc, argv);
-    if (command == "reproduce") return lrb::RunReproduce(argc, argv);
-    if (command == "score") return lrb::RunScore(argc, argv);
-    if (command == "tokenize") return lrb::RunTokenize(argc, argv);
+    for (const Command& c : kCommands) {
+      if (command == c.name) return c.run(argc, argv);
+    }
     if (command == "--help" || command == "-h" || command == "help") {
       std::fputs(lrb::Usage().c_str(), stdout);
       return 0;
@@ -25,10 +36,10 @@ int main(int argc, char** argv) {
     if (command.empty()) {
       std::fprintf(stderr, "lrbench: no command given\n%s", lrb::Usage().c_str());
     } else {
-      std::fprintf(stderr,
-                   "lrbench: unknown command '%s' (commands: decompose, demo, finetune, forward, reproduce, score, "
-                   "tokenize; see lrbench --help)\n",
-                   command.c_str());
+      std::string names;
+      for (const Command& c : kCommands) names += (names.empty() ? "" : ", ") + std::string(c.name);
+      std::fprintf(stderr, "lrbench: unknown command '%s' (commands: %s; see lrbench --help)\n", command.c_str(),
+                   names.c_str());
     }
     return 2;
   } catch (const std::exception& e) {

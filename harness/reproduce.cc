@@ -150,7 +150,7 @@ int RunReproduce(int argc, char** argv) {
     absl::StatusOr<RunnerSummary> summary = RunTables(tables, options);
     if (!summary.ok()) return Fail(summary.status());
     std::fprintf(stderr,
-                 "lrbench reproduce: %d run(s): %d done earlier, %d running in another process, %d ran (%d failed, "
+                 "lrbench reproduce: %d run(s): %d done earlier, %d left to another process, %d ran (%d failed, "
                  "%d without data) in %.0f s\n",
                  summary->total, summary->done, summary->busy, summary->ran, summary->failed, summary->no_data,
                  summary->seconds);

@@ -1,6 +1,7 @@
 #include "harness/model/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -234,6 +235,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
         } else {
           absl::StatusOr<std::vector<float>> v = HostTensorToFloats(tensor);
           if (!v.ok()) return v.status();
+          if (const auto bad = std::count_if(v->begin(), v->end(), [](float x) { return !std::isfinite(x); }); bad > 0) {
+            return absl::InvalidArgumentError(
+                absl::StrFormat("%s: tensor '%s' has %d non-finite value(s) (NaN or inf)", dir, name, bad));
+          }
           a.values = std::move(*v);
         }
         used.insert(name);

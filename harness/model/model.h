@@ -76,7 +76,7 @@ int ConfigureThreads(int threads);
 class Model {
  public:
   // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,
-  // shape mismatches, a dense weight with NaN or inf values, an unknown model_type or an unreadable file
+  // shape mismatches, a weight or saved factor with NaN or inf values, an unknown model_type or an unreadable file
   // are errors naming the key or file.
   // Every parameter of the loaded model requires gradients, compressed factors and adapters included
   // (quantized codes never train); SetTrainable narrows that.

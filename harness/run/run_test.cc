@@ -160,9 +160,11 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
             "grid.rows[0].budget: give exactly one of rank, param_ratio, bits"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r"}, {"label": "r"}]}})", "duplicate label 'r'"},
            {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"epochs": 0}, "rows": [{"label": "r"}]}})",
-            "grid.finetune_base: needs epochs >= 1"},
+            "grid.finetune_base.epochs: expected an integer >= 1, got 0"},
            {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"warmup_ratio": 1.5}, "rows": [{"label": "r"}]}})",
-            "grid.finetune_base: needs weight_decay >= 0, max_grad_norm >= 0 and warmup_ratio in [0, 1]"},
+            "grid.finetune_base.warmup_ratio: expected a number in [0, 1], got 1.5"},
+           {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r"}]}, "profiles": {"p": {"finetune_base": {"lr": 0}}}})",
+            "profiles.p.finetune_base.lr: expected a number > 0, got 0"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "pruning": {}}]}})",
             "grid.rows[0].pruning: pruning happens while re-fine-tuning"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "refinetune": {}, "pruning": {"keep": 2}}]}})",
@@ -390,6 +392,21 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
   EXPECT_EQ(locked->ran, 6);
   EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
                           [](const std::string& l) { return absl::StrContains(l, "running in another process"); }));
+  // A run that another process recorded after this call started, failed or not, is not run again: here
+  // the "other process" rewrites the failed record while this call reports on an earlier run.
+  const std::string broken_record = broken.substr(0, broken.size() - std::string(".lock").size());
+  options.progress = [&](const std::string& line) {
+    lines.push_back(line);
+    if (absl::StrContains(line, "uncompressed · glue/rte")) {
+      std::filesystem::last_write_time(broken_record, std::filesystem::file_time_type::clock::now());
+    }
+  };
+  absl::StatusOr<RunnerSummary> raced = RunTables({spec}, options);
+  ASSERT_TRUE(raced.ok()) << raced.status();
+  EXPECT_EQ(raced->busy, 1);
+  EXPECT_EQ(raced->ran, 6);
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
+                          [](const std::string& l) { return absl::StrContains(l, "ran in another process"); }));
   options.shard_index = 2;
   EXPECT_FALSE(RunTables({spec}, options).ok());
 }

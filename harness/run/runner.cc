@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -82,49 +83,41 @@ absl::Status SaveCached(const Model& model, const std::string& dir, double secon
 }
 
 // An exclusive flock(2) on OUT/runs/<table>/<id>.json.lock while a run executes, so that two reproduce
-// processes on one output directory never run (or record) the same run twice. The kernel drops it when
-// the process ends, killed or not, so no stale lock outlives a run.
+// processes on one output directory never run (or record) the same run at once. The kernel drops it when
+// the process ends, killed or not, so no stale lock outlives a run. The (empty) lock files stay: removing
+// one while another process has it open would let a third lock a new file of the same name.
 class RunLock {
  public:
-  // Empty when another process holds the lock. Where locking is impossible (a read-only OUT, a file
-  // system without flock) the run goes ahead unlocked; the record write reports a read-only OUT.
-  static std::optional<RunLock> TryAcquire(const std::string& path) {
+  enum class State { kHeld, kBusy, kUnavailable };
+  // kBusy when another process holds the lock; kUnavailable (with `error`) when this file system or
+  // directory cannot lock, and the run goes ahead unlocked.
+  static RunLock TryAcquire(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return RunLock(-1, path);
+    if (fd < 0) return RunLock(-1, State::kUnavailable, std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const bool held = errno == EWOULDBLOCK;
+      const int err = errno;
       ::close(fd);
-      if (held) return std::nullopt;
-      return RunLock(-1, path);
+      if (err == EWOULDBLOCK) return RunLock(-1, State::kBusy, "");
+      return RunLock(-1, State::kUnavailable, std::strerror(err));
     }
-    return RunLock(fd, path);
+    return RunLock(fd, State::kHeld, "");
   }
-  RunLock(RunLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+  RunLock(RunLock&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), state_(other.state_), error_(std::move(other.error_)) {}
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
-  RunLock& operator=(RunLock&& other) noexcept {
-    if (this != &other) {
-      Release();
-      fd_ = std::exchange(other.fd_, -1);
-      path_ = std::move(other.path_);
-    }
-    return *this;
+  RunLock& operator=(RunLock&&) = delete;
+  ~RunLock() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  ~RunLock() { Release(); }
+  State state() const { return state_; }
+  const std::string& error() const { return error_; }
 
  private:
-  // Unlinks, then unlocks: a process that opened the file before the unlink and locks it afterwards finds
-  // the record written (the runner checks again after locking).
-  void Release() {
-    if (fd_ < 0) return;
-    ::unlink(path_.c_str());
-    ::close(fd_);
-    fd_ = -1;
-  }
-
-  RunLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  RunLock(int fd, State state, std::string error) : fd_(fd), state_(state), error_(std::move(error)) {}
   int fd_;
-  std::string path_;
+  State state_;
+  std::string error_;
 };
 
 class Runner {
@@ -696,6 +689,8 @@ class Runner {
     }
     summary.total = static_cast<int>(mine.size());
     const auto start = Clock::now();
+    const auto process_start = std::filesystem::file_time_type::clock::now();
+    bool warned_unlocked = false;
     double executed_seconds = 0;
     int executed = 0;
     for (size_t i = 0; i < mine.size(); ++i) {
@@ -710,16 +705,23 @@ class Runner {
       std::optional<RunLock> lock;
       if (!run_id.empty()) {
         const std::string path = RecordPath(run.table, run_id);
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-        lock = RunLock::TryAcquire(path + ".lock");
-        if (!lock) {
-          ++summary.busy;
-          Progress(head + " · running in another process (" + run_id + "), skipped");
-          continue;
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+        lock.emplace(RunLock::TryAcquire(path + ".lock"));
+        if (lock->state() == RunLock::State::kUnavailable && !warned_unlocked) {
+          warned_unlocked = true;
+          Progress("warning: runs go ahead unlocked (" + path + ".lock: " + lock->error() +
+                   "); do not start two reproduce processes on " + options_.out_dir);
         }
-        if (Done(run, &run_id)) {  // finished by another process between the check and the lock
-          ++summary.done;
-          Progress(head + " · done earlier (" + run_id + ")");
+        // Run elsewhere: running now, or recorded (ok or failed) since this process started.
+        std::error_code mtime_ec;
+        const bool recorded_since = std::filesystem::exists(path, mtime_ec) &&
+                                    std::filesystem::last_write_time(path, mtime_ec) >= process_start;
+        if (lock->state() == RunLock::State::kBusy || (!mtime_ec && recorded_since)) {
+          ++summary.busy;
+          Progress(head + (lock->state() == RunLock::State::kBusy ? " · running in another process ("
+                                                                   : " · ran in another process (") +
+                   run_id + "), skipped");
           continue;
         }
       }

@@ -35,7 +35,8 @@ struct RunnerOptions {
 struct RunnerSummary {
   int total = 0;    // runs in this shard
   int done = 0;     // skipped: a record existed
-  int busy = 0;     // skipped: another process was running it (its lock OUT/runs/<table>/<id>.json.lock held)
+  int busy = 0;     // skipped: another process is running it (holds OUT/runs/<table>/<id>.json.lock) or
+                    // recorded it since this call started
   int ran = 0, failed = 0, no_data = 0;
   double seconds = 0;
 };

@@ -1,6 +1,7 @@
 #include "harness/run/spec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -90,6 +91,20 @@ class Reader {
     if (!status_.ok()) return status_;      \
   } while (false)
 
+// A recipe field's value in its range (the ranges CheckRecipe applies to a training recipe, and
+// max_length >= 2), or an error naming the field and the value.
+absl::Status CheckRecipeField(const Reader& r, const std::string& where, const std::string& key, double v) {
+  std::string expected;
+  if (!std::isfinite(v)) expected = "a finite number";
+  else if ((key == "epochs" || key == "batch_size") && v < 1) expected = "an integer >= 1";
+  else if (key == "lr" && !(v > 0)) expected = "a number > 0";
+  else if (key == "max_length" && v < 2) expected = "an integer >= 2";
+  else if ((key == "weight_decay" || key == "max_grad_norm") && v < 0) expected = "a number >= 0";
+  else if (key == "warmup_ratio" && (v < 0 || v > 1)) expected = "a number in [0, 1]";
+  if (expected.empty()) return absl::OkStatus();
+  return r.Error(where + "." + key, absl::StrFormat("expected %s, got %g", expected, v));
+}
+
 absl::StatusOr<RecipeSpec> ParseRecipe(const Reader& r, const Json& j, const std::string& where, RecipeSpec recipe) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"epochs", "lr", "batch_size", "max_length", "max_target_length", "seed",
                                         "weight_decay", "warmup_ratio", "max_grad_norm"}));
@@ -102,11 +117,15 @@ absl::StatusOr<RecipeSpec> ParseRecipe(const Reader& r, const Json& j, const std
   LRB_RETURN_IF_ERROR(r.Get(j, "weight_decay", where, &recipe.weight_decay));
   LRB_RETURN_IF_ERROR(r.Get(j, "warmup_ratio", where, &recipe.warmup_ratio));
   LRB_RETURN_IF_ERROR(r.Get(j, "max_grad_norm", where, &recipe.max_grad_norm));
-  if (recipe.epochs < 1 || recipe.batch_size < 1 || !(recipe.lr > 0) || recipe.max_length < 2) {
-    return r.Error(where, "needs epochs >= 1, batch_size >= 1, lr > 0 and max_length >= 2");
-  }
-  if (recipe.weight_decay < 0 || recipe.max_grad_norm < 0 || recipe.warmup_ratio < 0 || recipe.warmup_ratio > 1) {
-    return r.Error(where, "needs weight_decay >= 0, max_grad_norm >= 0 and warmup_ratio in [0, 1]");
+  for (const auto& [key, value] : std::initializer_list<std::pair<const char*, double>>{
+           {"epochs", recipe.epochs},
+           {"lr", recipe.lr},
+           {"batch_size", static_cast<double>(recipe.batch_size)},
+           {"max_length", static_cast<double>(recipe.max_length)},
+           {"weight_decay", recipe.weight_decay},
+           {"warmup_ratio", recipe.warmup_ratio},
+           {"max_grad_norm", recipe.max_grad_norm}}) {
+    LRB_RETURN_IF_ERROR(CheckRecipeField(r, where, key, value));
   }
   return recipe;
 }
@@ -330,6 +349,7 @@ absl::StatusOr<ProfileSpec> ParseProfile(const Reader& r, const Json& j, const s
                                                        "max_grad_norm"}));
     for (const auto& [key, value] : j["finetune_base"].items()) {
       if (!value.is_number()) return r.Error(w + "." + key, "expected a number");
+      LRB_RETURN_IF_ERROR(CheckRecipeField(r, w, key, value.get<double>()));
       p.finetune_base[key] = value.get<double>();
     }
   }

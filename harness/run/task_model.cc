@@ -104,8 +104,12 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
     absl::StatusOr<const SplitInfo*> train_info = task.Split(data.train_split);
     if (!train_info.ok()) return train_info.status();
     if (!(*train_info)->labeled) {
-      return absl::InvalidArgumentError(absl::StrFormat("split %s of %s has no gold labels; train on %s",
-                                                        data.train_split, task.id, task.train_split));
+      return absl::InvalidArgumentError(
+          task.train_split.empty()
+              ? absl::StrFormat("split %s of %s has no gold labels, and %s has no train split", data.train_split,
+                                task.id, task.id)
+              : absl::StrFormat("split %s of %s has no gold labels; train on %s", data.train_split, task.id,
+                                task.train_split));
     }
   }
   const std::vector<std::string> roots = DataRoots(options.data_dir);
