@@ -48,7 +48,8 @@ Commands:
       Scores predictions against the split's gold labels (default: the task's evaluation split) and
       prints one JSON line of metrics. FILE is GLUE-style TSV (header 'index<TAB>prediction', labels by
       name or index, floats for STS-B) or, when named *.jsonl, {"id": ..., "prediction": ...} per line.
-  lrbench reproduce [--tables=all|t1,t2] [--profile=default|fast|smoke] [--model=DIR] [--out=DIR]
+  lrbench reproduce [--tables=all|t1,t2] [--tasks=glue/rte,...] [--profile=default|fast|smoke] [--model=DIR]
+                    [--out=DIR]
                     [--data_dir=DIR] [--device=cpu|cuda] [--kernels=onednn|libtorch]
                     [--shard_index=I --shard_count=N] [--render_only] [--golden=DIR] [--tolerance=0.5]
                     [--results_md=FILE] [--specs=DIR]

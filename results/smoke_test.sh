@@ -3,9 +3,13 @@
 # thread under Bazel), rendered and compared with results/golden/smoke/<table>.csv within 2 points (about
 # 2 of the 128 evaluation examples; latency columns are not compared). It also writes the committed-style
 # rendering (what --results_md does for docs/results.md) and checks that every plot it links exists in the
-# folder named like the file.
+# folder named like the file, and that the records each table renders are copied there (runs/<table>/,
+# replacing what an earlier rendering left).
 set -euo pipefail
 out="${TEST_TMPDIR:-/tmp}/smoke"
+rm -rf "$out"
+mkdir -p "$out/doc/results-smoke/runs/t1"
+echo '{}' > "$out/doc/results-smoke/runs/t1/0000000000000000.json"  # an earlier rendering's record
 harness/lrbench reproduce --profile=smoke --out="$out" --golden=results/golden/smoke --tolerance=2 \
   --results_md="$out/doc/results-smoke.md"
 cat "$out"/results.md
@@ -19,3 +23,8 @@ for link in $links; do
   [[ -s "$out/doc/$link" ]] || { echo "FAIL: $doc links $link, which is missing" >&2; exit 1; }
 done
 echo "rendering: $(echo "$links" | wc -l) plots linked from $doc, all present"
+if ! diff -r -x '*.lock' "$out/runs" "$out/doc/results-smoke/runs" >&2; then
+  echo "FAIL: $out/doc/results-smoke/runs/ should hold exactly the records of $out/runs/" >&2
+  exit 1
+fi
+echo "rendering: its $(find "$out/doc/results-smoke/runs" -name '*.json' | wc -l) records copied beside it"

@@ -303,6 +303,28 @@ TEST(Provenance, DirectoriesHashByTheirFiles) {
   EXPECT_NE(a->sha256, b->sha256);
 }
 
+// --tasks keeps only the runs on the named tasks (here MNLI, matched and mismatched: no data ships, so nothing
+// trains), and refuses a task that no column has.
+TEST(Runner, TasksRunOnlyTheNamedTasks) {
+  TableSpec spec = *ParseTableSpec(kSpec, "tz.json");
+  RunnerOptions options;
+  options.out_dir = std::string(std::getenv("TEST_TMPDIR")) + "/runner_tasks";
+  std::filesystem::remove_all(options.out_dir);
+  options.workspace = Runfiles();
+  options.tasks = {"glue/mnli"};
+  absl::StatusOr<RunnerSummary> s = RunTables({spec}, options);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->total, 6);
+  EXPECT_EQ(s->no_data, 6);
+  absl::StatusOr<std::vector<RunRecord>> records = ReadRecords(options.out_dir + "/runs", "tz");
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ(records->size(), 6u);
+  for (const RunRecord& r : *records) EXPECT_EQ(r.task, "glue/mnli");
+  options.tasks = {"glue/mnli", "glue/cola"};
+  EXPECT_EQ(RunTables({spec}, options).status().message(),
+            "--tasks: glue/cola is the task of no column of the measured tables run");
+}
+
 TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
   TableSpec spec = *ParseTableSpec(kSpec, "tz.json");
   const std::string out = std::string(std::getenv("TEST_TMPDIR")) + "/runner";

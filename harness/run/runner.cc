@@ -677,6 +677,10 @@ class Runner {
       absl::StatusOr<std::vector<RunSpec>> expanded = ExpandRuns(table, options_.profile, options_.model_override);
       if (!expanded.ok()) return expanded.status();
       for (size_t i = 0; i < expanded->size(); ++i) {
+        if (!options_.tasks.empty() &&
+            std::find(options_.tasks.begin(), options_.tasks.end(), (*expanded)[i].task) == options_.tasks.end()) {
+          continue;
+        }
         const size_t global = runs.size();
         if (static_cast<int>(global % options_.shard_count) == options_.shard_index) runs.push_back((*expanded)[i]);
         else runs.emplace_back();  // placeholder keeps the global numbering; skipped below
@@ -826,6 +830,16 @@ absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, co
   if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
     return absl::InvalidArgumentError(
         absl::StrFormat("shard %d of %d: need 0 <= index < count", options.shard_index, options.shard_count));
+  }
+  for (const std::string& task : options.tasks) {
+    const bool in_a_column = std::any_of(tables.begin(), tables.end(), [&](const TableSpec& t) {
+      return t.status == "measured" &&
+             std::any_of(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.task == task; });
+    });
+    if (!in_a_column) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--tasks: %s is the task of no column of the measured tables run", task));
+    }
   }
   Runner runner(options);
   return runner.Run(tables);

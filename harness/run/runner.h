@@ -27,7 +27,10 @@ struct RunnerOptions {
   // CPU inference kernels (LoadOptions::kernels). Like the thread count, not part of a run's id: compare
   // kernels with separate --out directories.
   std::string kernels = "onednn";
-  int shard_index = 0;  // this process runs the runs i with i % shard_count == shard_index
+  // Non-empty: only the runs on these task ids (reproduce --tasks); every one must be the task of a column of a
+  // measured table. The rest of the grid stays pending; its records, where they exist, still render.
+  std::vector<std::string> tasks;
+  int shard_index = 0;  // this process runs the runs i with i % shard_count == shard_index (after --tasks)
   int shard_count = 1;
   std::function<void(const std::string&)> progress;  // progress lines (with ETA)
 };
