@@ -62,9 +62,9 @@ TEST(ForwardCommandTest, BadInputIsOneLineAndWritesNothing) {
            {absl::StrCat("forward --model=/nonexistent --inputs=", kT5, "/expected.safetensors --output=", out),
             "/nonexistent"},
            {absl::StrCat("forward --model=", kT5, " --inputs=", kT5, "/config.json --output=", out), "config.json"},
-           {run + " --generate=-1", "--generate=-1: expected a count >= 0"},
-           {run + " --generate=4 --num_beams=0", "--num_beams=0: expected a count >= 1"},
-           {run + " --generate=4 --num_beams=2 --length_penalty=nan", "--length_penalty=nan is not a finite number"},
+           {run + " --generate=-1", "--generate=-1: expected an integer >= 0"},
+           {run + " --generate=4 --num_beams=0", "--num_beams=0: expected an integer >= 1"},
+           {run + " --generate=4 --num_beams=2 --length_penalty=nan", "--length_penalty=nan: expected a finite number"},
        }) {
     ToolRun r = Lrbench(args);
     EXPECT_EQ(r.exit_code, 1) << args;
@@ -275,18 +275,18 @@ TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
            {"finetune" + bert + " --task=samsum --overwrite --output=" + out, "sequence-to-sequence task"},
            {"finetune" + bert + " --task=glue/mnli --overwrite --data_dir=/nonexistent --output=" + out,
             "/nonexistent does not exist"},
-           {"finetune" + bert + " --task=glue/sst2 --overwrite --epochs=x --output=" + out, "--epochs=x is not a number"},
+           {"finetune" + bert + " --task=glue/sst2 --overwrite --epochs=x --output=" + out, "--epochs=x: expected an integer"},
            {"finetune --model=/nonexistent --task=glue/sst2 --overwrite --output=" + out, "/nonexistent"},
            {"finetune" + bert + " --task=glue/sst2 --overwrite --warmup_ratio=1.5 --output=" + out,
             "recipe: warmup_ratio=1.5, expected a number in [0, 1]"},
            {"finetune" + bert + " --task=glue/sst2 --overwrite --weight_decay=-0.1 --output=" + out,
             "recipe: weight_decay=-0.1, expected a finite number >= 0"},
            {"finetune" + bert + " --task=glue/sst2 --overwrite --max_grad_norm=nan --output=" + out,
-            "recipe: max_grad_norm=nan"},
+            "--max_grad_norm=nan: expected a finite number"},
            {"finetune" + bert + " --task=glue/rte --overwrite --train_split=test --output=" + out,
             "split test of glue/rte has no gold labels; train on train"},
            {"finetune" + bert + " --task=glue/rte --overwrite --num_beams=0 --output=" + out,
-            "--num_beams=0, --generate=0: expected >= 1 and >= 0"},
+            "--num_beams=0: expected an integer >= 1"},
        }) {
     ToolRun r = Lrbench(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args;
@@ -307,9 +307,11 @@ TEST(ReproduceCommandTest, BadFlagsAreOneLineBeforeAnyWork) {
            {"--device=tpu", "unknown device 'tpu'"},
            {"--model=/nonexistent", "--model=/nonexistent: cannot open /nonexistent/config.json"},
            {"--data_dir=/nonexistent", "/nonexistent does not exist"},
-           {"--tolerance=-1", "--tolerance=-1: expected a number of at least 0"},
-           {"--tolerance=nan", "--tolerance=nan: expected a number of at least 0"},
+           {"--tolerance=-1", "--tolerance=-1: expected a finite number >= 0"},
+           {"--tolerance=nan", "--tolerance=nan: expected a finite number >= 0"},
            {"--golden=/nonexistent", "--golden=/nonexistent is not a directory"},
+           {"--tasks=glue/nope", "--tasks: glue/nope is the task of no column of the measured tables run"},
+           {"--shard_index=-1", "--shard_index=-1: expected an integer >= 0"},
        }) {
     ToolRun r = Lrbench(absl::StrCat("reproduce --profile=smoke --out=", out, " ", c.flags));
     EXPECT_EQ(r.exit_code, 1) << c.flags;

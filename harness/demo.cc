@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "harness/commands.h"
@@ -52,14 +53,13 @@ int RunDemo(int argc, char** argv) {
   if (!flags.ok()) return Fail(std::string(flags.status().message()));
   const std::string shapes_text = flags->Take("shapes").value_or("768x768,768x3072,3072x768");
   const std::string ratio_text = flags->Take("param_ratio").value_or("0.25");
-  const std::string bits_text = flags->Take("bits").value_or("4");
+  int bits = 4;
+  if (absl::Status s = flags->TakeNumber("bits", &bits); !s.ok()) return Fail(std::string(s.message()));
   if (!flags->rest().empty()) return Fail("unknown flag --" + flags->rest().begin()->first);
   double ratio = 0;
-  int bits = 0;
   if (!absl::SimpleAtod(ratio_text, &ratio) || !(ratio > 0 && ratio <= 1)) {
     return Fail("--param_ratio=" + ratio_text + ": expected a number in (0, 1]");
   }
-  if (!absl::SimpleAtoi(bits_text, &bits)) return Fail("--bits=" + bits_text + ": expected an integer");
   std::vector<std::pair<int64_t, int64_t>> shapes;
   for (absl::string_view s : absl::StrSplit(shapes_text, ',')) {
     std::vector<std::string> parts = absl::StrSplit(s, 'x');
@@ -76,7 +76,7 @@ int RunDemo(int argc, char** argv) {
     const bool quantizes = m->Budgets()[0] == Budget::Kind::kBits;
     if (absl::Status st = m->CheckSettings(quantizes ? Budget::Bits(bits) : Budget::ParamRatio(ratio), MethodOptions());
         !st.ok()) {
-      return Fail(absl::StrFormat("%s: %s", quantizes ? "--bits=" + bits_text : "--param_ratio=" + ratio_text,
+      return Fail(absl::StrFormat("%s: %s", quantizes ? absl::StrCat("--bits=", bits) : "--param_ratio=" + ratio_text,
                                   st.message()));
     }
   }

@@ -26,20 +26,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-template <typename T>
-absl::Status TakeNumber(Flags& flags, const std::string& name, T* value) {
-  std::optional<std::string> text = flags.Take(name);
-  if (!text) return absl::OkStatus();
-  bool ok = false;
-  if constexpr (std::is_floating_point_v<T>) {
-    ok = absl::SimpleAtod(*text, value);
-  } else {
-    ok = absl::SimpleAtoi(*text, value);
-  }
-  if (!ok) return absl::InvalidArgumentError(absl::StrFormat("--%s=%s is not a number", name, *text));
-  return absl::OkStatus();
-}
-
 nlohmann::json ScoresJson(const Scores& scores) {
   nlohmann::json j = {{"count", scores.count}};
   for (const auto& [name, value] : scores.metrics) j["metrics"][name] = value;
@@ -70,26 +56,21 @@ int RunFinetune(int argc, char** argv) {
   TaskEvalOptions eval_options;
   eval_options.generation.generate = seq2seq ? 64 : 0;
   for (const absl::Status& s :
-       {TakeNumber(flags, "epochs", &recipe.epochs), TakeNumber(flags, "lr", &recipe.learning_rate),
-        TakeNumber(flags, "batch_size", &recipe.batch_size), TakeNumber(flags, "weight_decay", &recipe.weight_decay),
-        TakeNumber(flags, "warmup_ratio", &recipe.warmup_ratio),
-        TakeNumber(flags, "max_grad_norm", &recipe.max_grad_norm), TakeNumber(flags, "seed", &recipe.seed),
-        TakeNumber(flags, "log_every", &recipe.log_every),
-        TakeNumber(flags, "max_length", &data_options.encode.max_length),
-        TakeNumber(flags, "max_target_length", &data_options.encode.max_target_length),
-        TakeNumber(flags, "max_train_examples", &data_options.max_train_examples),
-        TakeNumber(flags, "max_eval_examples", &data_options.max_eval_examples),
-        TakeNumber(flags, "threads", &data_options.encode.threads),
-        TakeNumber(flags, "generate", &eval_options.generation.generate),
-        TakeNumber(flags, "num_beams", &eval_options.generation.num_beams)}) {
+       {flags.TakeNumber("epochs", &recipe.epochs), flags.TakeNumber("lr", &recipe.learning_rate),
+        flags.TakeNumber("batch_size", &recipe.batch_size), flags.TakeNumber("weight_decay", &recipe.weight_decay),
+        flags.TakeNumber("warmup_ratio", &recipe.warmup_ratio),
+        flags.TakeNumber("max_grad_norm", &recipe.max_grad_norm), flags.TakeNumber("seed", &recipe.seed),
+        flags.TakeNumber("log_every", &recipe.log_every, 0),
+        flags.TakeNumber("max_length", &data_options.encode.max_length, 2),
+        flags.TakeNumber("max_target_length", &data_options.encode.max_target_length, 1),
+        flags.TakeNumber("max_train_examples", &data_options.max_train_examples, 0),
+        flags.TakeNumber("max_eval_examples", &data_options.max_eval_examples, 0),
+        flags.TakeNumber("threads", &data_options.encode.threads, 0),
+        flags.TakeNumber("generate", &eval_options.generation.generate, 0),
+        flags.TakeNumber("num_beams", &eval_options.generation.num_beams, 1)}) {
     if (!s.ok()) return Fail(s);
   }
   if (absl::Status s = CheckRecipe(recipe); !s.ok()) return Fail(s);
-  if (eval_options.generation.num_beams < 1 || eval_options.generation.generate < 0) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--num_beams=%d, --generate=%d: expected >= 1 and >= 0",
-                                                           eval_options.generation.num_beams,
-                                                           eval_options.generation.generate)));
-  }
   if (data_options.encode.threads <= 0) data_options.encode.threads = static_cast<int>(std::thread::hardware_concurrency());
   eval_options.batch_size = recipe.batch_size;
   data_options.encode.source_prefix = flags.Take("source_prefix").value_or(seq2seq ? "summarize: " : "");

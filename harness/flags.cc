@@ -1,7 +1,11 @@
 #include "harness/flags.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 
 namespace lrb {
@@ -38,6 +42,32 @@ absl::StatusOr<bool> Flags::TakeBool(const std::string& name) {
   if (*v == "false" || *v == "0") return false;
   return absl::InvalidArgumentError(absl::StrFormat("flag --%s=%s: expected true or false", name, *v));
 }
+
+template <typename T>
+absl::Status Flags::TakeNumber(const std::string& name, T* value, double at_least) {
+  std::optional<std::string> text = Take(name);
+  if (!text) return absl::OkStatus();
+  constexpr bool kInteger = std::is_integral_v<T>;
+  T v{};
+  bool ok = false;
+  if constexpr (kInteger) {
+    ok = absl::SimpleAtoi(*text, &v);
+  } else {
+    ok = absl::SimpleAtod(*text, &v) && std::isfinite(v);
+  }
+  if (ok && static_cast<double>(v) >= at_least) {
+    *value = v;
+    return absl::OkStatus();
+  }
+  const std::string bound = at_least > -kUnbounded ? absl::StrFormat(" >= %g", at_least) : "";
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--%s=%s: expected %s%s", name, *text, kInteger ? "an integer" : "a finite number", bound));
+}
+
+template absl::Status Flags::TakeNumber<int>(const std::string&, int*, double);
+template absl::Status Flags::TakeNumber<int64_t>(const std::string&, int64_t*, double);
+template absl::Status Flags::TakeNumber<uint64_t>(const std::string&, uint64_t*, double);
+template absl::Status Flags::TakeNumber<double>(const std::string&, double*, double);
 
 std::string UserPath(const std::string& path) {
   const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");

@@ -21,11 +21,17 @@ class Flags {
   // Removes a boolean flag: absent -> false; "--name" or "--name=true" -> true.
   absl::StatusOr<bool> TakeBool(const std::string& name);
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  // Removes a numeric flag into *value (T: int, int64_t, uint64_t or double): an integer for the integer types,
+  // a finite number for double, in both cases at least `at_least`; absent, *value keeps its default. The
+  // error names the flag, its value and what it expects, e.g. "--num_beams=0: expected an integer >= 1".
+  template <typename T>
+  absl::Status TakeNumber(const std::string& name, T* value, double at_least = -kUnbounded);
 
   // What no Take() consumed.
   const std::map<std::string, std::string>& rest() const { return values_; }
 
  private:
+  static constexpr double kUnbounded = 1e308;
   std::map<std::string, std::string> values_;
 };
 

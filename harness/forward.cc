@@ -23,17 +23,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// --name=N with N >= at_least, or `fallback` when the flag is absent.
-absl::StatusOr<int64_t> TakeCount(Flags& flags, const std::string& name, int64_t fallback, int64_t at_least) {
-  std::optional<std::string> text = flags.Take(name);
-  int64_t v = fallback;
-  if (!text) return v;
-  if (!absl::SimpleAtoi(*text, &v) || v < at_least) {
-    return absl::InvalidArgumentError(absl::StrFormat("--%s=%s: expected a count >= %d", name, *text, at_least));
-  }
-  return v;
-}
-
 }  // namespace
 
 int RunForward(int argc, char** argv) {
@@ -49,17 +38,14 @@ int RunForward(int argc, char** argv) {
   model_dir = UserPath(*model_dir);
   inputs_path = UserPath(*inputs_path);
   output = UserPath(*output);
-  absl::StatusOr<int64_t> generate = TakeCount(flags, "generate", 0, 0);
-  absl::StatusOr<int64_t> min_new = TakeCount(flags, "min_new_tokens", 0, 0);
-  absl::StatusOr<int64_t> beams = TakeCount(flags, "num_beams", 1, 1);
+  int64_t generate = 0, min_new = 0, beams = 1;
   double length_penalty = 1.0;
-  if (std::optional<std::string> lp = flags.Take("length_penalty");
-      lp && (!absl::SimpleAtod(*lp, &length_penalty) || !std::isfinite(length_penalty))) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--length_penalty=%s is not a finite number", *lp)));
-  }
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   const std::string device = flags.Take("device").value_or("cpu");
-  for (const absl::Status& s : {generate.status(), min_new.status(), beams.status(), overwrite.status()}) {
+  for (const absl::Status& s :
+       {flags.TakeNumber("generate", &generate, 0), flags.TakeNumber("min_new_tokens", &min_new, 0),
+        flags.TakeNumber("num_beams", &beams, 1), flags.TakeNumber("length_penalty", &length_penalty),
+        overwrite.status()}) {
     if (!s.ok()) return Fail(s);
   }
   if (!flags.rest().empty()) {
@@ -76,7 +62,7 @@ int RunForward(int argc, char** argv) {
   if (!inputs.ok()) return Fail(inputs.status());
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<SafetensorsFile> out =
-      (*model)->Forward(*inputs, {*generate, *min_new, *beams, length_penalty});
+      (*model)->Forward(*inputs, {generate, min_new, beams, length_penalty});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!out.ok()) return Fail(out.status());
   if (absl::Status s = WriteSafetensors(*out, *output, *overwrite); !s.ok()) return Fail(s);

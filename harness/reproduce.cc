@@ -12,6 +12,8 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,20 +56,38 @@ absl::Status CopyRecords(const std::string& from, const std::vector<std::string>
   return absl::OkStatus();
 }
 
+// The sections of a rendering by table id, each from its "## <id>. " line to the next "## " line, ending in
+// one blank line.
+std::map<std::string, std::string> SectionsById(const std::string& doc) {
+  std::map<std::string, std::string> sections;
+  std::string* current = nullptr;
+  for (absl::string_view line : absl::StrSplit(doc, '\n')) {
+    if (absl::StartsWith(line, "## ")) {
+      const size_t dot = line.find('.');
+      current = dot == absl::string_view::npos ? nullptr : &sections[std::string(line.substr(3, dot - 3))];
+    }
+    if (current != nullptr) absl::StrAppend(current, line, "\n");
+  }
+  for (auto& [id, text] : sections) text = absl::StrCat(absl::StripTrailingAsciiWhitespace(text), "\n\n");
+  return sections;
+}
+
 std::string Workspace() {
   const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   return ws != nullptr && *ws != '\0' ? ws : std::filesystem::current_path().string();
 }
 
 // --name=N, else the environment variable (Bazel's test sharding), else `fallback`.
-absl::StatusOr<int> IntFlag(Flags& flags, const std::string& name, const char* env, int fallback) {
-  std::optional<std::string> text = flags.Take(name);
-  if (!text && env != nullptr && std::getenv(env) != nullptr) text = std::getenv(env);
-  if (!text) return fallback;
-  int value = 0;
-  if (!absl::SimpleAtoi(*text, &value)) {
-    return absl::InvalidArgumentError(absl::StrFormat("--%s=%s is not an integer", name, *text));
+// --name=N (an integer >= 0), else the environment variable `env` (Bazel's test sharding), else `fallback`.
+absl::StatusOr<int> ShardFlag(Flags& flags, const std::string& name, const char* env, int fallback) {
+  int value = fallback;
+  if (!flags.Has(name) && std::getenv(env) != nullptr) {
+    if (!absl::SimpleAtoi(std::getenv(env), &value) || value < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s=%s: expected an integer >= 0", env, std::getenv(env)));
+    }
+    return value;
   }
+  if (absl::Status s = flags.TakeNumber(name, &value, 0); !s.ok()) return s;
   return value;
 }
 
@@ -123,17 +143,14 @@ int RunReproduce(int argc, char** argv) {
   }
   std::optional<std::string> specs_flag = flags.Take("specs"), golden = flags.Take("golden"),
                              results_md = flags.Take("results_md");
-  absl::StatusOr<int> shard_index = IntFlag(flags, "shard_index", "TEST_SHARD_INDEX", 0);
-  absl::StatusOr<int> shard_count = IntFlag(flags, "shard_count", "TEST_TOTAL_SHARDS", 1);
+  absl::StatusOr<int> shard_index = ShardFlag(flags, "shard_index", "TEST_SHARD_INDEX", 0);
+  absl::StatusOr<int> shard_count = ShardFlag(flags, "shard_count", "TEST_TOTAL_SHARDS", 1);
   if (!shard_index.ok()) return Fail(shard_index.status());
   if (!shard_count.ok()) return Fail(shard_count.status());
   options.shard_index = *shard_index;
   options.shard_count = *shard_count;
   double tolerance = 0.5;
-  if (std::optional<std::string> t = flags.Take("tolerance");
-      t && (!absl::SimpleAtod(*t, &tolerance) || !std::isfinite(tolerance) || tolerance < 0)) {
-    return Fail(absl::InvalidArgumentError("--tolerance=" + *t + ": expected a number of at least 0"));
-  }
+  if (absl::Status s = flags.TakeNumber("tolerance", &tolerance, 0); !s.ok()) return Fail(s);
   absl::StatusOr<bool> render_only = flags.TakeBool("render_only");
   if (!render_only.ok()) return Fail(render_only.status());
   if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
@@ -167,6 +184,7 @@ int RunReproduce(int argc, char** argv) {
     }
   }
 
+  if (absl::Status s = CheckTasks(tables, options.tasks); !s.ok()) return Fail(s);
   if (!*render_only) {
     options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     std::fprintf(stderr, "lrbench reproduce: %zu table(s), profile %s, shard %d/%d, out %s\n", tables.size(),
@@ -232,7 +250,8 @@ int RunReproduce(int argc, char** argv) {
     // header, then each table with its plot beside it in the folder named like the file (results/<id>.svg,
     // results-fast/<id>.svg), so two renderings in one folder never share a plot, and the records each table
     // renders copied to that folder's runs/<id>/ (so the committed rendering keeps its evidence when OUT is lost;
-    // copied back into OUT/runs/, they resume the grid).
+    // copied back into OUT/runs/, they resume the grid). A table not rendered by this call (--tables names
+    // others) keeps its section of the earlier file, its plot and its records.
     md_path = UserPath(*results_md);
     const std::string plots_name = std::filesystem::path(md_path).stem().string();
     const std::filesystem::path plots = std::filesystem::path(md_path).parent_path() / plots_name;
@@ -246,18 +265,26 @@ int RunReproduce(int argc, char** argv) {
         "run record yet: the grid has not finished, and the same command resumes it.\n\n",
         options.profile == "default" ? "" : " -- --profile=" + options.profile, options.profile, options.profile,
         plots_name, options.profile);
-    for (const TableSpec& t : tables) {
+    absl::StatusOr<std::string> earlier = ReadFile(md_path);
+    const std::map<std::string, std::string> kept_sections =
+        earlier.ok() ? SectionsById(*earlier) : std::map<std::string, std::string>();
+    for (const TableSpec& t : *all) {
+      if (std::none_of(tables.begin(), tables.end(), [&](const TableSpec& r) { return r.id == t.id; })) {
+        if (auto it = kept_sections.find(t.id); it != kept_sections.end()) absl::StrAppend(&doc, it->second);
+        continue;
+      }
       absl::StatusOr<std::string> md = ReadFile(tables_dir + "/" + t.id + ".md");
       absl::StatusOr<std::string> svg = ReadFile(tables_dir + "/" + t.id + ".svg");
       if (!md.ok()) return Fail(md.status());
-      absl::StrAppend(&doc, *md, "\n");
+      std::string section = *md;
       if (svg.ok() && t.status == "measured") {
         if (absl::Status s = WriteFileAtomically((plots / (t.id + ".svg")).string(), *svg, true); !s.ok()) {
           return Fail(s);
         }
-        absl::StrAppend(&doc, "![", t.id, ": metric against stored parameters](", plots_name, "/", t.id,
-                        ".svg)\n\n");
+        absl::StrAppend(&section, "\n![", t.id, ": metric against stored parameters](", plots_name, "/", t.id,
+                        ".svg)\n");
       }
+      absl::StrAppend(&doc, absl::StripTrailingAsciiWhitespace(section), "\n\n");
       if (t.status == "measured") {
         const std::string records_dir = (plots / "runs" / t.id).string();
         if (absl::Status s = CopyRecords(options.out_dir + "/runs/" + t.id, rendered_run_ids[t.id], records_dir);

@@ -88,21 +88,17 @@ int RunTokenize(int argc, char** argv) {
     std::fputs(Usage().c_str(), stdout);
     return 0;
   }
-  std::optional<std::string> vocab = flags.Take("vocab"), input = flags.Take("input"), output = flags.Take("output"),
-                             max_length_text = flags.Take("max_length");
-  if (!vocab || !input || !output || !max_length_text) {
+  std::optional<std::string> vocab = flags.Take("vocab"), input = flags.Take("input"), output = flags.Take("output");
+  if (!vocab || !input || !output || !flags.Has("max_length")) {
     std::fprintf(stderr,
                  "lrbench tokenize: --vocab, --input, --output and --max_length are required (see lrbench --help)\n");
     return 2;
   }
+  int64_t max_length = 0;
+  if (absl::Status s = flags.TakeNumber("max_length", &max_length, 2); !s.ok()) return Fail(s);
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   if (!overwrite.ok()) return Fail(overwrite.status());
   if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
-  int64_t max_length = 0;
-  if (!absl::SimpleAtoi(*max_length_text, &max_length) || max_length < 2) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrFormat("--max_length=%s: expected an integer of at least 2", *max_length_text)));
-  }
   vocab = UserPath(*vocab);
   input = UserPath(*input);
   output = UserPath(*output);

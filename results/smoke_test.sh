@@ -3,8 +3,8 @@
 # thread under Bazel), rendered and compared with results/golden/smoke/<table>.csv within 2 points (about
 # 2 of the 128 evaluation examples; latency columns are not compared). It also writes the committed-style
 # rendering (what --results_md does for docs/results.md) and checks that every plot it links exists in the
-# folder named like the file, and that the records each table renders are copied there (runs/<table>/,
-# replacing what an earlier rendering left).
+# folder named like the file, that the records each table renders are copied there (runs/<table>/,
+# replacing what an earlier rendering left), and that rendering one table again rewrites only its section.
 set -euo pipefail
 out="${TEST_TMPDIR:-/tmp}/smoke"
 rm -rf "$out"
@@ -28,3 +28,10 @@ if ! diff -r -x '*.lock' "$out/runs" "$out/doc/results-smoke/runs" >&2; then
   exit 1
 fi
 echo "rendering: its $(find "$out/doc/results-smoke/runs" -name '*.json' | wc -l) records copied beside it"
+cp "$doc" "$out/before.md"
+harness/lrbench reproduce --profile=smoke --out="$out" --render_only --tables=t2 --results_md="$doc" > /dev/null
+if ! diff "$out/before.md" "$doc" >&2 || ! diff -r -x '*.lock' "$out/runs" "$out/doc/results-smoke/runs" >&2; then
+  echo "FAIL: rendering t2 alone again should leave $doc and the copied records as they were" >&2
+  exit 1
+fi
+echo "rendering: t2 rendered alone again, the other sections kept as they were"

@@ -122,6 +122,18 @@ absl::StatusOr<torch::Tensor> ToTorch(const HostTensor& t, const std::string& na
   return torch::from_blob(v->data(), {static_cast<int64_t>(v->size())}, torch::kFloat32).clone().reshape(t.shape);
 }
 
+// A float tensor of a checkpoint as floats, or an error naming the checkpoint and the tensor when it cannot be
+// read as floats or holds a NaN or an inf (a diverged training's checkpoint is refused at load, not evaluated).
+absl::StatusOr<std::vector<float>> FiniteFloats(const std::string& dir, const std::string& name, const HostTensor& t) {
+  absl::StatusOr<std::vector<float>> v = HostTensorToFloats(t);
+  if (!v.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: tensor '%s': %s", dir, name, v.status().message()));
+  if (const auto bad = std::count_if(v->begin(), v->end(), [](float x) { return !std::isfinite(x); }); bad > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: tensor '%s' has %d non-finite value(s) (NaN or inf)", dir, name, bad));
+  }
+  return v;
+}
+
 absl::StatusOr<AdapterOptions> AdapterFromJson(const nlohmann::json& j) {
   AdapterOptions o;
   if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string() || !j.contains("rank") ||
@@ -233,12 +245,8 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
         if (tensor.dtype == DType::kI64) {
           a.ints = *HostTensorToInt64(tensor);
         } else {
-          absl::StatusOr<std::vector<float>> v = HostTensorToFloats(tensor);
+          absl::StatusOr<std::vector<float>> v = FiniteFloats(dir, name, tensor);
           if (!v.ok()) return v.status();
-          if (const auto bad = std::count_if(v->begin(), v->end(), [](float x) { return !std::isfinite(x); }); bad > 0) {
-            return absl::InvalidArgumentError(
-                absl::StrFormat("%s: tensor '%s' has %d non-finite value(s) (NaN or inf)", dir, name, bad));
-          }
           a.values = std::move(*v);
         }
         used.insert(name);
@@ -246,11 +254,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
       }
       if (auto holder = shared_cores.find(module_name); holder != shared_cores.end()) {  // the core is stored once, with its holder
         const HostTensor* core = weights->Find(holder->second + ".tucker.core");
-        absl::StatusOr<std::vector<float>> v = core == nullptr ? absl::NotFoundError("") : HostTensorToFloats(*core);
-        if (!v.ok()) {
+        if (core == nullptr) {
           return absl::InvalidArgumentError(absl::StrFormat("%s: layer '%s' shares the core of '%s', which the file lacks",
                                                             dir, module_name, holder->second));
         }
+        absl::StatusOr<std::vector<float>> v = FiniteFloats(dir, holder->second + ".tucker.core", *core);
+        if (!v.ok()) return v.status();
         arrays.push_back(NamedArray{"tucker.core", core->shape, *std::move(v), {}});
       }
       absl::StatusOr<Factorization> f = ImportArrays(arrays);
@@ -291,13 +300,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
                                                         name, ShapeString(stored->shape),
                                                         ShapeString(param.sizes().vec())));
     }
-    absl::StatusOr<torch::Tensor> value = ToTorch(*stored, name);
+    absl::StatusOr<std::vector<float>> value = FiniteFloats(dir, name, *stored);
     if (!value.ok()) return value.status();
-    if (const int64_t bad = (~torch::isfinite(*value)).sum().item<int64_t>(); bad > 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: tensor '%s' has %d non-finite value(s) (NaN or inf)", dir,
-                                                        name, bad));
-    }
-    param.copy_(*value);
+    param.copy_(torch::from_blob(value->data(), param.sizes(), torch::kFloat32));
     used.insert(name);
   }
   if (!missing.empty()) {

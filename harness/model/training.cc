@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "harness/model/distillation.h"
 #include "harness/model/model_impl.h"
+#include "harness/model/recipe_range.h"
 
 namespace lrb {
 namespace {
@@ -292,22 +293,15 @@ using BatchLoss = std::function<torch::Tensor(const TensorBatch&)>;
 }  // namespace
 
 absl::Status CheckRecipe(const FinetuneRecipe& recipe) {
-  auto bad = [](const char* field, double value, const char* expected) {
-    return absl::InvalidArgumentError(absl::StrFormat("recipe: %s=%g, expected %s", field, value, expected));
-  };
-  if (recipe.epochs < 1) return bad("epochs", recipe.epochs, "an integer >= 1");
-  if (recipe.batch_size < 1) return bad("batch_size", static_cast<double>(recipe.batch_size), "an integer >= 1");
-  if (!(recipe.learning_rate > 0) || !std::isfinite(recipe.learning_rate)) {
-    return bad("lr", recipe.learning_rate, "a finite number > 0");
-  }
-  if (!(recipe.weight_decay >= 0) || !std::isfinite(recipe.weight_decay)) {
-    return bad("weight_decay", recipe.weight_decay, "a finite number >= 0");
-  }
-  if (!(recipe.warmup_ratio >= 0 && recipe.warmup_ratio <= 1)) {
-    return bad("warmup_ratio", recipe.warmup_ratio, "a number in [0, 1]");
-  }
-  if (!(recipe.max_grad_norm >= 0) || !std::isfinite(recipe.max_grad_norm)) {
-    return bad("max_grad_norm", recipe.max_grad_norm, "a finite number >= 0 (0 disables clipping)");
+  for (const auto& [field, value] : {std::pair<const char*, double>{"epochs", recipe.epochs},
+                                     {"batch_size", static_cast<double>(recipe.batch_size)},
+                                     {"lr", recipe.learning_rate},
+                                     {"weight_decay", recipe.weight_decay},
+                                     {"warmup_ratio", recipe.warmup_ratio},
+                                     {"max_grad_norm", recipe.max_grad_norm}}) {
+    if (std::string expects = RecipeFieldExpects(field, value); !expects.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat("recipe: %s=%g, expected %s", field, value, expects));
+    }
   }
   return absl::OkStatus();
 }

@@ -164,7 +164,7 @@ TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
            {"{" + head + R"(, "grid": {"model": "m", "finetune_base": {"warmup_ratio": 1.5}, "rows": [{"label": "r"}]}})",
             "grid.finetune_base.warmup_ratio: expected a number in [0, 1], got 1.5"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r"}]}, "profiles": {"p": {"finetune_base": {"lr": 0}}}})",
-            "profiles.p.finetune_base.lr: expected a number > 0, got 0"},
+            "profiles.p.finetune_base.lr: expected a finite number > 0, got 0"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "pruning": {}}]}})",
             "grid.rows[0].pruning: pruning happens while re-fine-tuning"},
            {"{" + head + R"(, "grid": {"model": "m", "rows": [{"label": "r", "method": "losparse", "budget": {"rank": 2}, "refinetune": {}, "pruning": {"keep": 2}}]}})",

@@ -823,15 +823,8 @@ absl::Status ValidateTable(const TableSpec& table) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options) {
-  for (const TableSpec& t : tables) {
-    if (absl::Status s = ValidateTable(t); !s.ok()) return s;
-  }
-  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("shard %d of %d: need 0 <= index < count", options.shard_index, options.shard_count));
-  }
-  for (const std::string& task : options.tasks) {
+absl::Status CheckTasks(const std::vector<TableSpec>& tables, const std::vector<std::string>& tasks) {
+  for (const std::string& task : tasks) {
     const bool in_a_column = std::any_of(tables.begin(), tables.end(), [&](const TableSpec& t) {
       return t.status == "measured" &&
              std::any_of(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.task == task; });
@@ -841,6 +834,18 @@ absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, co
           absl::StrFormat("--tasks: %s is the task of no column of the measured tables run", task));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options) {
+  for (const TableSpec& t : tables) {
+    if (absl::Status s = ValidateTable(t); !s.ok()) return s;
+  }
+  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("shard %d of %d: need 0 <= index < count", options.shard_index, options.shard_count));
+  }
+  if (absl::Status s = CheckTasks(tables, options.tasks); !s.ok()) return s;
   Runner runner(options);
   return runner.Run(tables);
 }

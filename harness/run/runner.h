@@ -48,6 +48,10 @@ struct RunnerSummary {
 // rows, the tasks of profiles. InvalidArgument naming the spec file and the offending entry.
 absl::Status ValidateTable(const TableSpec& table);
 
+// Each of `tasks` (RunnerOptions::tasks) is the task of a column of one of the measured `tables`, or
+// InvalidArgument naming it.
+absl::Status CheckTasks(const std::vector<TableSpec>& tables, const std::vector<std::string>& tasks);
+
 // The run id of a run: a content hash (16 hex digits). NotFound/InvalidArgument when the checkpoint or
 // the task's data cannot be read (the runner records those as no_data or failed).
 absl::StatusOr<RunnerSummary> RunTables(const std::vector<TableSpec>& tables, const RunnerOptions& options);

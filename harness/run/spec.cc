@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "harness/io/file.h"
+#include "harness/model/recipe_range.h"
 
 namespace lrb {
 namespace {
@@ -91,18 +92,11 @@ class Reader {
     if (!status_.ok()) return status_;      \
   } while (false)
 
-// A recipe field's value in its range (the ranges CheckRecipe applies to a training recipe, and
-// max_length >= 2), or an error naming the field and the value.
+// A recipe field's value in its range (RecipeFieldExpects), or an error naming the field and the value.
 absl::Status CheckRecipeField(const Reader& r, const std::string& where, const std::string& key, double v) {
-  std::string expected;
-  if (!std::isfinite(v)) expected = "a finite number";
-  else if ((key == "epochs" || key == "batch_size") && v < 1) expected = "an integer >= 1";
-  else if (key == "lr" && !(v > 0)) expected = "a number > 0";
-  else if (key == "max_length" && v < 2) expected = "an integer >= 2";
-  else if ((key == "weight_decay" || key == "max_grad_norm") && v < 0) expected = "a number >= 0";
-  else if (key == "warmup_ratio" && (v < 0 || v > 1)) expected = "a number in [0, 1]";
-  if (expected.empty()) return absl::OkStatus();
-  return r.Error(where + "." + key, absl::StrFormat("expected %s, got %g", expected, v));
+  const std::string expects = RecipeFieldExpects(key, v);
+  if (expects.empty()) return absl::OkStatus();
+  return r.Error(where + "." + key, absl::StrFormat("expected %s, got %g", expects, v));
 }
 
 absl::StatusOr<RecipeSpec> ParseRecipe(const Reader& r, const Json& j, const std::string& where, RecipeSpec recipe) {
