@@ -1,9 +1,11 @@
 """Counts test cases from Bazel's test results and prints `N passed, N failed`.
 
-Reads every bazel-testlogs/**/test.xml (GoogleTest's XML, one <testcase> per case). A test
-target whose test.log exists but whose XML is missing (a crash before GoogleTest wrote it),
-and every target Bazel listed as failed to build, count as one failure each.
+Reads bazel-testlogs/<target>/test.xml (GoogleTest's XML, one <testcase> per case) of every test
+target of `bazel test //...`, and of each of its shards. A test target whose test.log exists but
+whose XML is missing (a crash before GoogleTest wrote it), and one with no log at all (it did not
+build), count as one failure each; logs of other targets are not counted.
 """
+import glob
 import os
 import subprocess
 import sys
@@ -13,13 +15,22 @@ import xml.etree.ElementTree as ET
 def main() -> int:
     root = "bazel-testlogs"
     passed = failed = 0
-    if os.path.isdir(root):
-        for dirpath, _, files in os.walk(root, followlinks=True):
-            if "test.log" not in files:
-                continue
-            xml_path = os.path.join(dirpath, "test.xml")
+    # The test targets of `bazel test //...` (targets tagged "manual" are not part of it); logs of other
+    # targets (a manual target run earlier, a removed test) are not counted.
+    targets = subprocess.run(["bazel", "query", "tests(//...) except attr(tags, manual, //...)"],
+                             capture_output=True, text=True).stdout.split()
+    for t in targets:
+        target_dir = os.path.join(root, t.lstrip("/").replace(":", "/"))
+        # One log per target, or one per shard or run (shard_I_of_N/, run_I_of_N/).
+        logs = [d for d in [target_dir] + sorted(glob.glob(os.path.join(target_dir, "*_of_*")))
+                if os.path.exists(os.path.join(d, "test.log"))]
+        if not logs:
+            # Test targets that did not build leave no log at all.
+            failed += 1
+            print(f"no test result (build failure?): {t}", file=sys.stderr)
+        for dirpath in logs:
             try:
-                cases = list(ET.parse(xml_path).getroot().iter("testcase"))
+                cases = list(ET.parse(os.path.join(dirpath, "test.xml")).getroot().iter("testcase"))
             except (OSError, ET.ParseError):
                 cases = []
             if not cases:
@@ -32,15 +43,6 @@ def main() -> int:
                     continue
                 failed += bad
                 passed += not bad
-    # Test targets that did not build leave no log at all.
-    # (Targets tagged "manual" are not part of `bazel test //...`.)
-    targets = subprocess.run(["bazel", "query", "tests(//...) except attr(tags, manual, //...)"],
-                             capture_output=True, text=True).stdout.split()
-    for t in targets:
-        log = os.path.join(root, t.lstrip("/").replace(":", "/"), "test.log")
-        if not os.path.exists(log):
-            failed += 1
-            print(f"no test result (build failure?): {t}", file=sys.stderr)
     print(f"{passed} passed, {failed} failed")
     return 0
 
