@@ -77,7 +77,6 @@ std::string Workspace() {
   return ws != nullptr && *ws != '\0' ? ws : std::filesystem::current_path().string();
 }
 
-// --name=N, else the environment variable (Bazel's test sharding), else `fallback`.
 // --name=N (an integer >= 0), else the environment variable `env` (Bazel's test sharding), else `fallback`.
 absl::StatusOr<int> ShardFlag(Flags& flags, const std::string& name, const char* env, int fallback) {
   int value = fallback;
