@@ -17,8 +17,13 @@ def main() -> int:
     passed = failed = 0
     # The test targets of `bazel test //...` (targets tagged "manual" are not part of it); logs of other
     # targets (a manual target run earlier, a removed test) are not counted.
-    targets = subprocess.run(["bazel", "query", "tests(//...) except attr(tags, manual, //...)"],
-                             capture_output=True, text=True).stdout.split()
+    query = subprocess.run(["bazel", "query", "tests(//...) except attr(tags, manual, //...)"],
+                           capture_output=True, text=True)
+    if query.returncode != 0:
+        # Without the list of targets no log can be counted: report that rather than "0 passed".
+        failed += 1
+        print(f"bazel query for the test targets failed: {query.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+    targets = query.stdout.split()
     for t in targets:
         target_dir = os.path.join(root, t.lstrip("/").replace(":", "/"))
         # One log per target, or one per shard or run (shard_I_of_N/, run_I_of_N/).
