@@ -22,7 +22,8 @@ def main() -> int:
     if query.returncode != 0:
         # Without the list of targets no log can be counted: report that rather than "0 passed".
         failed += 1
-        print(f"bazel query for the test targets failed: {query.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        last_line = (query.stderr.strip().splitlines() or ["(no error output)"])[-1]
+        print(f"bazel query for the test targets failed: {last_line}", file=sys.stderr)
     targets = query.stdout.split()
     for t in targets:
         target_dir = os.path.join(root, t.lstrip("/").replace(":", "/"))
