@@ -26,6 +26,7 @@
 #include "harness/model/model.h"
 #include "harness/model/row_pruning.h"
 #include "harness/model/training.h"
+#include "harness/run/family_names.h"
 #include "harness/run/provenance.h"
 #include "harness/run/task_model.h"
 #include "methods/registry.h"
@@ -643,7 +644,13 @@ class Runner {
       return record;
     }
     record.run_id = keys->second;
-    if (absl::Status s = Execute(run, **task, model_dir, **data, keys->first, &record); !s.ok()) fail(s);
+    // The spec names BERT's modules; the checkpoint's family may name them otherwise (the id keeps the spec's).
+    absl::StatusOr<RunSpec> renamed = RunForFamily(run, *family);
+    if (!renamed.ok()) {
+      fail(renamed.status());
+      return record;
+    }
+    if (absl::Status s = Execute(*renamed, **task, model_dir, **data, keys->first, &record); !s.ok()) fail(s);
     return record;
   }
 
