@@ -338,5 +338,30 @@ TEST(T5V10Test, LoadsAsV10AndGeneratesItsOwnArgmax) {
   }
 }
 
+// The v1.0 scaling itself: the same checkpoint with scale_decoder_outputs=false gives logits exactly
+// sqrt(d_model) times larger (the rescaling is the only difference; float32 rounding of one multiply and of
+// the sums, about 1e-6 relative).
+TEST(T5V10Test, TiedLogitsAreScaledByTheInverseSquareRootOfDModel) {
+  const std::string dir = TempDir("t5-unscaled");
+  for (const char* f : {"model.safetensors", "spiece.model", "generation_config.json"}) {
+    std::filesystem::copy_file(kLayouts + "t5-small/" + f, dir + "/" + f);
+  }
+  std::ifstream in(kLayouts + "t5-small/config.json");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t brace = config.find('{');
+  ASSERT_NE(brace, std::string::npos);
+  config.insert(brace + 1, "\n  \"scale_decoder_outputs\": false,");
+  std::ofstream(dir + "/config.json") << config;
+  std::unique_ptr<Model> scaled = *Model::Load(kLayouts + "t5-small");
+  absl::StatusOr<std::unique_ptr<Model>> unscaled = Model::Load(dir);
+  ASSERT_TRUE(unscaled.ok()) << unscaled.status();
+  const SafetensorsFile in_ids = Inputs(scaled->config());
+  const std::vector<float> a = Floats(*scaled->Forward(in_ids), "logits");
+  const std::vector<float> b = Floats(*(*unscaled)->Forward(in_ids), "logits");
+  ASSERT_EQ(a.size(), b.size());
+  const double root = std::sqrt(static_cast<double>(scaled->config().hidden_size));
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(b[i], a[i] * root, 1e-5 * (1 + std::abs(b[i]))) << i;
+}
+
 }  // namespace
 }  // namespace lrb
