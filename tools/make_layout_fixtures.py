@@ -307,8 +307,9 @@ def write_distilbert(seed):
 
 
 def write_roberta(seed):
-    """roberta-base's model.safetensors: RobertaForMaskedLM's keys plus the pooler the fairseq conversion
-    kept (roberta.pooler.*), lm_head.bias without lm_head.decoder.weight/bias (tied, dropped)."""
+    """roberta-base's model.safetensors: RobertaForMaskedLM's keys, LayerNorm as weight/bias, no pooler
+    (RobertaModel.from_pretrained("roberta-base") initialises roberta.pooler.* anew), lm_head.bias without
+    lm_head.decoder.weight/bias (tied to the word embeddings and lm_head.bias, dropped)."""
     d = os.path.join(OUT, "roberta-base")
     os.makedirs(d, exist_ok=True)
     vocab, merges = roberta_vocab_and_merges()
@@ -351,7 +352,6 @@ def write_roberta(seed):
         w.linear(p + "intermediate.dense", FFN, HIDDEN)
         w.linear(p + "output.dense", HIDDEN, FFN)
         w.layer_norm(p + "output.LayerNorm", HIDDEN)
-    w.linear("roberta.pooler.dense", HIDDEN, HIDDEN)
     w.linear("lm_head.dense", HIDDEN, HIDDEN)
     w.layer_norm("lm_head.layer_norm", HIDDEN)
     w.bias("lm_head.bias", len(vocab))

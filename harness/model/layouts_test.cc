@@ -39,9 +39,9 @@ std::vector<Layout> Layouts() {
       {"distilbert-base-uncased", {},
        {"vocab_layer_norm.bias", "vocab_layer_norm.weight", "vocab_projector.bias", "vocab_transform.bias",
         "vocab_transform.weight"}},
-      {"roberta-base", {"roberta.pooler.dense.bias", "roberta.pooler.dense.weight"},
+      {"roberta-base", {},
        {"lm_head.bias", "lm_head.dense.bias", "lm_head.dense.weight", "lm_head.layer_norm.bias",
-        "lm_head.layer_norm.weight", "roberta.pooler.dense.bias", "roberta.pooler.dense.weight"}},
+        "lm_head.layer_norm.weight"}},
       {"t5-small", {"decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"}, {}},
       {"flan-t5-base", {}, {}},
   };
