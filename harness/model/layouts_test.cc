@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <caffe2/serialize/inline_container.h>
+
 #include "gtest/gtest.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/model.h"
+#include "harness/model/torch_checkpoint.h"
 #include "harness/model/training.h"
 
 namespace lrb {
@@ -268,6 +271,41 @@ TEST(PytorchModelBinTest, AFileLibTorchCannotReadIsRefusedWithTheConversion) {
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.status().message().find("none of model.safetensors, model.safetensors.index.json, pytorch_model.bin"),
             std::string::npos) << model.status();
+}
+
+// A torch.save-style archive holding `pickle` as its data.pkl, written with LibTorch's own writer.
+std::string Archive(const std::string& name, const std::string& pickle) {
+  const std::string path = TempDir(name) + "/pytorch_model.bin";
+  caffe2::serialize::PyTorchStreamWriter writer(path);
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  writer.writeEndOfFile();
+  return path;
+}
+
+// The pickle machine builds state dicts only: a callable other than the tensor rebuilders (here eval) is never
+// called but refused by name, as are non-tensor entries and damaged pickles; each error is one line with the
+// conversion.
+TEST(PytorchModelBinTest, APickleThatIsNotAStateDictIsRefusedByName) {
+  const struct {
+    std::string pickle;
+    std::string message;
+  } cases[] = {
+      {std::string("\x80\x02" "cbuiltins\neval\n" "X\x03\x00\x00\x00" "1+1" "\x85R.", 28),
+       "it calls builtins.eval, which a state dict does not need"},
+      {std::string("\x80\x02}X\x01\x00\x00\x00" "aK\x05s.", 13), "entry 'a' is not a tensor"},
+      {std::string("\x80\x02}X\xff\x00\x00\x00" "ab", 10), "the pickle is truncated"},
+      {std::string("\x80\x02" "K\x01" "b.", 6), "it sets the state of an object other than a dict"},
+      {std::string("\x80\x02" "K\x01" ".", 5), "it holds no state dict"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    const std::string path = Archive("bad-pickle-" + std::to_string(i++), c.pickle);
+    absl::StatusOr<SafetensorsFile> read = ReadPytorchModelBin(path);
+    ASSERT_FALSE(read.ok()) << c.message;
+    const std::string m(read.status().message());
+    EXPECT_EQ(m.rfind(path + ": " + c.message + "; convert it to model.safetensors", 0), 0u) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
 }
 
 TEST(LayoutErrorTest, ACheckpointOfAnotherLayoutListsWhatWasExpectedAndFound) {
