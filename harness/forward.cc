@@ -73,6 +73,7 @@ int RunForward(int argc, char** argv) {
   line["seconds"] = seconds;
   for (const auto& [name, t] : out->tensors()) line["outputs"][name] = t.shape;
   line["initialised"] = (*model)->report().initialised;
+  line["unused"] = (*model)->report().unused;
   line["unexpected"] = (*model)->report().unexpected;
   std::printf("%s\n", line.dump().c_str());
   return 0;

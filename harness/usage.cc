@@ -23,8 +23,9 @@ Commands:
       An existing output is never replaced without --overwrite.
   lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
                   [--min_new_tokens=M] [--num_beams=K] [--length_penalty=1] [--device=cpu|cuda] [--overwrite]
-      Runs a Hugging Face checkpoint (config.json + model.safetensors or a sharded index; BERT,
-      DistilBERT, RoBERTa, T5) on input_ids, attention_mask, token_type_ids and decoder_input_ids
+      Runs a Hugging Face checkpoint (config.json + model.safetensors, a sharded index or a zip-format
+      pytorch_model.bin; BERT, DistilBERT, RoBERTa, T5; published layouts and legacy names load as
+      transformers loads them, unused heads are listed) on input_ids, attention_mask, token_type_ids and decoder_input_ids
       (I64 [batch, seq]) and writes logits, last_hidden_state (encoders) or encoder_last_hidden_state
       (T5), and greedy_generate ([batch, 1 + N], decoder start token first) when asked, or
       beam_generate with --num_beams=K > 1 (scores: sum of log-probs / length^length_penalty).

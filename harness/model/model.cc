@@ -15,7 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/io/file.h"
+#include "harness/model/checkpoint_names.h"
 #include "harness/model/model_impl.h"
+#include "harness/model/torch_checkpoint.h"
 
 namespace lrb {
 
@@ -26,7 +28,8 @@ const LoadReport& Model::report() const { return impl_->report; }
 
 std::string LoadReport::Summary() const {
   auto list = [](const std::vector<std::string>& v) { return v.empty() ? std::string("none") : absl::StrJoin(v, ", "); };
-  return absl::StrFormat("initialised: %s; unexpected: %s", list(initialised), list(unexpected));
+  return absl::StrFormat("initialised: %s; unused: %s; unexpected: %s", list(initialised), list(unused),
+                         list(unexpected));
 }
 
 namespace {
@@ -173,7 +176,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   if (!config.ok()) return config.status();
   if (options.head) config->head = *options.head;
   if (options.num_labels) config->num_labels = *options.num_labels;
-  absl::StatusOr<SafetensorsFile> weights = LoadCheckpoint(dir);
+  absl::StatusOr<SafetensorsFile> weights = LoadModelCheckpoint(dir);
   if (!weights.ok()) return weights.status();
 
   auto impl = std::make_unique<Impl>();
@@ -280,12 +283,33 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
       }
     }
   }
+  // Checkpoint names as transformers maps them (legacy LayerNorm names, the base-model prefix, T5's tied
+  // embeddings): model parameter name -> the checkpoint tensor that fills it.
+  std::set<std::string> model_names;
+  std::vector<std::string> model_order;
+  for (const auto& item : impl->module->named_parameters()) {
+    model_names.insert(item.key());
+    model_order.push_back(item.key());
+  }
+  const std::vector<std::string> checkpoint_names = weights->Names();
+  const std::string base_prefix = config->family == ModelFamily::kBert         ? "bert"
+                                  : config->family == ModelFamily::kRoberta    ? "roberta"
+                                  : config->family == ModelFamily::kDistilBert ? "distilbert"
+                                                                               : "";
+  absl::StatusOr<std::vector<std::string>> mapped = MapCheckpointNames(checkpoint_names, model_names, base_prefix);
+  if (!mapped.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: %s", dir, mapped.status().message()));
+  std::map<std::string, std::string> source;  // model name -> checkpoint name
+  for (size_t i = 0; i < checkpoint_names.size(); ++i) {
+    if (!used.count(checkpoint_names[i])) source.emplace((*mapped)[i], checkpoint_names[i]);
+  }
+  int64_t found = 0;  // model parameters the checkpoint filled
   torch::NoGradGuard no_grad;
   for (auto& item : impl->module->named_parameters()) {
     const std::string& name = item.key();
     torch::Tensor& param = item.value();
     if (preset.count(name)) continue;
-    const HostTensor* stored = weights->Find(name);
+    auto from = source.find(name);
+    const HostTensor* stored = from == source.end() ? nullptr : weights->Find(from->second);
     if (stored == nullptr) {
       if (IsHeadParameter(name)) {
         InitialiseParameter(name, param);
@@ -300,20 +324,33 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
                                                         name, ShapeString(stored->shape),
                                                         ShapeString(param.sizes().vec())));
     }
-    absl::StatusOr<std::vector<float>> value = FiniteFloats(dir, name, *stored);
+    absl::StatusOr<std::vector<float>> value = FiniteFloats(dir, from->second, *stored);
     if (!value.ok()) return value.status();
     param.copy_(torch::from_blob(value->data(), param.sizes(), torch::kFloat32));
-    used.insert(name);
+    used.insert(from->second);
+    ++found;
   }
   if (!missing.empty()) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: checkpoint lacks %d weight(s) of the %s model: %s", dir,
-                                                      missing.size(), config->model_type,
-                                                      absl::StrJoin(missing, ", ")));
-  }
-  for (const std::string& name : weights->Names()) {
-    if (!used.count(name) && std::find(tied.begin(), tied.end(), name) == tied.end()) {
-      impl->report.unexpected.push_back(name);
+    // The first few of a list, and how many there are.
+    auto first = [](const std::vector<std::string>& v) {
+      const size_t shown = std::min<size_t>(v.size(), 4);
+      return absl::StrJoin(v.begin(), v.begin() + shown, ", ") +
+             (v.size() > shown ? absl::StrFormat(", ... (%d in all)", v.size()) : std::string());
+    };
+    if (found == 0 && preset.empty()) {  // not one name in common: another layout, not a damaged checkpoint
+      std::vector<std::string> expected = model_order;
+      std::stable_partition(expected.begin(), expected.end(), [](const std::string& n) { return !IsHeadParameter(n); });
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: the checkpoint's tensor names match no %s layout: expected names like %s; found %s", dir,
+          config->model_type, first(expected), checkpoint_names.empty() ? std::string("no tensors") : first(checkpoint_names)));
     }
+    return absl::InvalidArgumentError(absl::StrFormat("%s: checkpoint lacks %d weight(s) of the %s model: %s", dir,
+                                                      missing.size(), config->model_type, first(missing)));
+  }
+  for (size_t i = 0; i < checkpoint_names.size(); ++i) {
+    const std::string& name = (*mapped)[i];
+    if (used.count(checkpoint_names[i]) || std::find(tied.begin(), tied.end(), name) != tied.end()) continue;
+    (IsOptionalCheckpointTensor(name) ? impl->report.unused : impl->report.unexpected).push_back(checkpoint_names[i]);
   }
   impl->module->to(impl->device);
   impl->module->eval();

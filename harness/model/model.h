@@ -37,8 +37,12 @@ absl::Status CheckDevice(const std::string& device);
 // What loading did with the checkpoint's keys.
 struct LoadReport {
   std::vector<std::string> initialised;  // head parameters the checkpoint lacks (newly initialised)
-  std::vector<std::string> unexpected;   // checkpoint tensors the model does not use
-  std::string Summary() const;           // one line
+  // Checkpoint tensors (by their names in the file) the model does not use: `unused` those transformers also
+  // leaves out without an error (heads of other tasks: MLM, NSP, a pooler; position_ids buffers; T5 v1.0's
+  // extra relative bias; IsOptionalCheckpointTensor), `unexpected` any other.
+  std::vector<std::string> unused;
+  std::vector<std::string> unexpected;
+  std::string Summary() const;  // one line: "initialised: ...; unused: ...; unexpected: ..."
 };
 
 // What ReplaceLinears did to one layer.
@@ -75,8 +79,12 @@ int ConfigureThreads(int threads);
 
 class Model {
  public:
-  // Loads DIR/config.json and DIR/model.safetensors (or the sharded index). Missing encoder weights,
-  // shape mismatches, a weight or saved factor with NaN or inf values, an unknown model_type or an unreadable file
+  // Loads DIR/config.json and DIR/model.safetensors (or the sharded index, or a pytorch_model.bin in
+  // torch.save's zip format: harness/model/torch_checkpoint.h). Checkpoint names are mapped as transformers
+  // maps them (checkpoint_names.h: LayerNorm gamma/beta, a missing or extra base-model prefix, T5's tied
+  // embeddings); tensors the model does not use are listed in report(). Missing encoder weights (the first few
+  // named; a checkpoint sharing no name with the model lists what was expected and what was found), shape
+  // mismatches, a weight or saved factor with NaN or inf values, an unknown model_type or an unreadable file
   // are errors naming the key or file.
   // Every parameter of the loaded model requires gradients, compressed factors and adapters included
   // (quantized codes never train); SetTrainable narrows that.

@@ -127,6 +127,9 @@ absl::StatusOr<FileHash> HashCheckpoint(const std::string& dir) {
   std::vector<std::string> files = {dir + "/config.json"};
   if (std::filesystem::exists(dir + "/model.safetensors")) {
     files.push_back(dir + "/model.safetensors");
+  } else if (!std::filesystem::exists(dir + "/model.safetensors.index.json") &&
+             std::filesystem::exists(dir + "/pytorch_model.bin")) {
+    files.push_back(dir + "/pytorch_model.bin");  // what Model::Load reads when there is no safetensors file
   } else {
     std::vector<std::string> shards;
     std::error_code ec;

@@ -22,7 +22,7 @@ Provenance CollectProvenance(const std::string& workspace, const std::string& de
 absl::StatusOr<FileHash> HashFile(const std::string& path);
 
 // A checkpoint directory's identity: the hash of its config.json and weight files (model.safetensors, or
-// the sharded index and every shard).
+// the sharded index and every shard, or pytorch_model.bin).
 absl::StatusOr<FileHash> HashCheckpoint(const std::string& dir);
 
 }  // namespace lrb

@@ -516,5 +516,22 @@ TEST(Runner, SharedTuckerCoreIsCountedOnce) {
   }
 }
 
+// A checkpoint held as pytorch_model.bin (what Model::Load reads when there is no safetensors file) counts
+// in the checkpoint's identity: run ids change with its weights.
+TEST(ProvenanceTest, APytorchModelBinIsPartOfTheCheckpointHash) {
+  const std::string src = "third_party/fixtures/layouts/bert-base-uncased-bin";
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/bin_checkpoint";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(src + "/config.json", dir + "/config.json");
+  absl::StatusOr<FileHash> config_only = HashCheckpoint(dir);
+  ASSERT_TRUE(config_only.ok()) << config_only.status();
+  std::filesystem::copy_file(src + "/pytorch_model.bin", dir + "/pytorch_model.bin");
+  absl::StatusOr<FileHash> with_bin = HashCheckpoint(dir);
+  ASSERT_TRUE(with_bin.ok()) << with_bin.status();
+  EXPECT_NE(with_bin->sha256, config_only->sha256);
+  EXPECT_EQ(with_bin->bytes, config_only->bytes + static_cast<int64_t>(std::filesystem::file_size(dir + "/pytorch_model.bin")));
+}
+
 }  // namespace
 }  // namespace lrb
