@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTextTokenizer(const std::stri
 
 absl::StatusOr<std::string> FindTokenizerFile(const std::string& model_dir) {
   for (const char* name : {"tokenizer.json", "vocab.txt", "vocab.json"}) {
-    const std::string path = (std::filesystem::path(model_dir) / name).string();
+    const std::string path = model_dir + "/" + name;
     if (PathExists(path)) return path;
   }
   return absl::NotFoundError(absl::StrFormat(
