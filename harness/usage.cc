@@ -35,8 +35,8 @@ Commands:
                    [--generate=64] [--num_beams=1] [--device=cpu|cuda] [--data_dir=DIR] [--tokenizer=FILE]
                    [--threads=N] [--log_every=50] [--overwrite]
       Fine-tunes on the task's train split with the head it needs (a classifier with the task's
-      labels or a one-output regression head on BERT/DistilBERT, initialised when the checkpoint has
-      none; T5 sequence-to-sequence with teacher forcing), AdamW with decoupled weight decay (none on
+      labels or a one-output regression head on BERT/DistilBERT/RoBERTa, initialised when the
+      checkpoint has none; T5 sequence-to-sequence with teacher forcing), AdamW with decoupled weight decay (none on
       biases and LayerNorm), linear decay, gradient clipping, seeded length-bucketed batches; dev loss
       each epoch with progress and ETA on stderr; then scores the evaluation split with the task's
       metrics (T5: generated text, greedy or beam). Saves model, tokenizer, predictions_<split> (the

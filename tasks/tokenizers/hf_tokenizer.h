@@ -65,6 +65,8 @@ class HfTokenizer : public TextTokenizer {
   // "add_prefix_space=1" for a vocab.json + merges.txt tokenizer built with it; "" otherwise (a
   // tokenizer.json says everything in its bytes).
   std::string Settings() const override { return settings_; }
+  // The BertNormalizer settings of a WordPiece tokenizer (all false without a normalizer); null for BPE.
+  const WordPieceOptions* wordpiece_options() const { return wordpiece_ ? &wordpiece_->options() : nullptr; }
   // True for an added token's id.
   bool IsAddedToken(int64_t id) const;
 

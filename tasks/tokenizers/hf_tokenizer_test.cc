@@ -225,6 +225,39 @@ TEST(ByteLevelBpeTest, SplitsAsGpt2) {
   EXPECT_EQ(ByteLevelBpe::ByteChar(0), "\u0100");
 }
 
+// ignore_merges, and characters missing from a vocabulary without unk_token (dropped), on a tiny BPE; the
+// expected ids are the tokenizers library's for the same JSON (Tokenizer.fromString, npm tokenizers 0.23.2).
+TEST(ByteLevelBpeTest, IgnoreMergesAndMissingCharactersAsTheLibrary) {
+  for (const bool ignore : {false, true}) {
+    const Json j = {
+        {"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", Json::array()},
+        {"normalizer", nullptr}, {"post_processor", nullptr}, {"decoder", nullptr},
+        {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+        {"model",
+         {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+          {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", ignore},
+          {"vocab", {{"a", 0}, {"b", 1}, {"c", 2}, {"bc", 3}, {"abc", 4}, {"\u0120", 5}, {"\u0120a", 6}}},
+          {"merges", Json::array({Json::array({"b", "c"}), Json::array({"\u0120", "a"})})}}}};
+    absl::StatusOr<std::unique_ptr<HfTokenizer>> t = HfTokenizer::FromJsonText(j.dump(), "tiny");
+    ASSERT_TRUE(t.ok()) << t.status();
+    const auto ids = [&](const char* text) { return *(*t)->TokenizeToIds(text); };
+    if (ignore) {
+      EXPECT_THAT(ids("abc"), ElementsAre(4));
+      EXPECT_THAT(ids("abc abc"), ElementsAre(4, 6, 3));
+    } else {
+      EXPECT_THAT(ids("abc"), ElementsAre(0, 3));
+      EXPECT_THAT(ids("abc abc"), ElementsAre(0, 3, 6, 3));
+    }
+    EXPECT_THAT(ids("abcd x"), ElementsAre(0, 3, 5));
+    EXPECT_THAT(ids("ab"), ElementsAre(0, 1));
+    // No post-processor: A, then B with type id 1.
+    absl::StatusOr<TextEncoding> pair = (*t)->EncodePair("ab", "c", 8);
+    ASSERT_TRUE(pair.ok()) << pair.status();
+    EXPECT_THAT(pair->input_ids, ElementsAre(0, 1, 2));
+    EXPECT_THAT(pair->token_type_ids, ElementsAre(0, 0, 1));
+  }
+}
+
 // --- refusals ------------------------------------------------------------------------------------------
 
 class RefusalTest : public ::testing::Test {
@@ -358,6 +391,19 @@ TEST_F(RefusalTest, MalformedFilesAndMissingEntries) {
   loaded = LoadTextTokenizer(dir + "/spiece.model");
   ASSERT_FALSE(loaded.ok());
   EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("spiece.model is T5's"));
+}
+
+TEST_F(RefusalTest, TokenizerConfigContradictingTokenizerJson) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/contradiction";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(Path("bert_cased/tokenizer.json"), dir + "/tokenizer.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(WriteFileAtomically(dir + "/tokenizer_config.json", R"({"do_lower_case": false})", true).ok());
+  EXPECT_TRUE(LoadTextTokenizer(dir + "/tokenizer.json").ok());  // agrees
+  ASSERT_TRUE(WriteFileAtomically(dir + "/tokenizer_config.json", R"({"do_lower_case": true})", true).ok());
+  absl::StatusOr<std::unique_ptr<TextTokenizer>> t = LoadTextTokenizer(dir + "/tokenizer.json");
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("do_lower_case is true, but"));
 }
 
 TEST_F(RefusalTest, MaxLengthBelowTheSpecialTokens) {

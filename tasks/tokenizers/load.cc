@@ -58,6 +58,18 @@ absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTextTokenizer(const std::stri
   if (name == "tokenizer.json") {
     absl::StatusOr<std::unique_ptr<HfTokenizer>> t = HfTokenizer::Load(path);
     if (!t.ok()) return t.status();
+    if (const WordPieceOptions* o = (*t)->wordpiece_options()) {
+      for (auto [key, set, has] : {std::make_tuple("do_lower_case", config->do_lower_case, o->lowercase),
+                                   std::make_tuple("strip_accents", config->strip_accents, o->strip_accents),
+                                   std::make_tuple("tokenize_chinese_chars", config->tokenize_chinese_chars,
+                                                   o->handle_chinese_chars)}) {
+        if (set && *set != has) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "%s/tokenizer_config.json: %s is %s, but %s's normalizer says %s; make them agree", dir, key,
+              *set ? "true" : "false", path, has ? "true" : "false"));
+        }
+      }
+    }
     return std::unique_ptr<TextTokenizer>(std::move(*t));
   }
   if (name == "vocab.txt") {

@@ -1,5 +1,7 @@
 // Which tokenizer a file or a checkpoint folder holds, loaded behind the one TextTokenizer interface:
-//   tokenizer.json                 HfTokenizer, as the file says (its sibling tokenizer_config.json is not read)
+//   tokenizer.json                 HfTokenizer, as the file says; a sibling tokenizer_config.json whose
+//                                  do_lower_case, strip_accents or tokenize_chinese_chars contradicts its
+//                                  BertNormalizer is refused (transformers would rebuild the normalizer)
 //   vocab.txt                      WordPiece with the sibling tokenizer_config.json's do_lower_case,
 //                                  strip_accents and tokenize_chinese_chars, as BertTokenizerFast reads them
 //                                  (absent: lower-cased, accents stripped as lowercase says)
