@@ -225,6 +225,42 @@ TEST(ByteLevelBpeTest, SplitsAsGpt2) {
   EXPECT_EQ(ByteLevelBpe::ByteChar(0), "\u0100");
 }
 
+// BertNormalizer's clean_text and handle_chinese_chars turned off, on a tiny WordPiece vocabulary; the
+// expected ids are the tokenizers library's for the same settings (npm tokenizers 0.23.2).
+TEST(HfTokenizerTest, BertNormalizerOptionsAsTheLibrary) {
+  const std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b", "\u4e2d", "\u6587", "\u4e2d\u6587",
+                                          "\u00e9", "\u0001", "a\u0001b", "x", "##x", ","};
+  Json v = Json::object();
+  for (size_t i = 0; i < vocab.size(); ++i) v[vocab[i]] = i;
+  struct Case {
+    bool clean, chinese;
+    std::string text;
+    std::vector<int64_t> ids;
+  };
+  const std::string spaces = "a\tb\u00a0a\u2028b\u0085a\u000bb";
+  for (const Case& c : std::vector<Case>{{false, false, spaces, {4, 5, 4, 5, 4, 5}},  // every White_Space splits
+                                         {false, false, "a\u0001b x,x", {11, 12, 14, 12}},
+                                         {false, false, "\u4e2d\u6587", {8}},
+                                         {false, false, "A\u4e2d\u6587B", {1}},
+                                         {false, false, "\u00c9\u200b\u00e9", {1}},
+                                         {false, true, "A\u4e2d\u6587B", {4, 6, 7, 5}},
+                                         {true, false, spaces, {4, 5, 4, 1}},  // U+0085, U+000B dropped
+                                         {true, false, "a\u0001b x,x", {1, 12, 14, 12}}}) {
+    const Json j = {{"version", "1.0"}, {"added_tokens", Json::array()},
+                    {"normalizer", {{"type", "BertNormalizer"}, {"clean_text", c.clean}, {"handle_chinese_chars", c.chinese},
+                                    {"strip_accents", false}, {"lowercase", true}}},
+                    {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+                    {"model", {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
+                               {"max_input_chars_per_word", 100}, {"vocab", v}}}};
+    absl::StatusOr<std::unique_ptr<HfTokenizer>> t = HfTokenizer::FromJsonText(j.dump(), "tiny");
+    ASSERT_TRUE(t.ok()) << t.status();
+    absl::StatusOr<std::vector<int64_t>> ids = (*t)->TokenizeToIds(c.text);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    EXPECT_EQ(*ids, c.ids) << "clean_text " << c.clean << ", handle_chinese_chars " << c.chinese << ": "
+                           << ::testing::PrintToString(c.text);
+  }
+}
+
 // ignore_merges, and characters missing from a vocabulary without unk_token (dropped), on a tiny BPE; the
 // expected ids are the tokenizers library's for the same JSON (Tokenizer.fromString, npm tokenizers 0.23.2).
 TEST(ByteLevelBpeTest, IgnoreMergesAndMissingCharactersAsTheLibrary) {
