@@ -152,9 +152,11 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
   data.tokenizer_settings = (*tokenizer)->Settings();
   const std::filesystem::path dir = std::filesystem::path(data.tokenizer_path).parent_path();
   const std::string name = std::filesystem::path(data.tokenizer_path).filename().string();
-  for (const char* sibling : {"merges.txt", "tokenizer_config.json"}) {
+  // vocab.txt: its tokenizer_config.json; vocab.json: also its merges.txt; tokenizer.json: itself alone.
+  for (const std::string sibling : {"merges.txt", "tokenizer_config.json"}) {
     const std::string path = (dir / sibling).string();
-    if (name != "tokenizer.json" && (name == "vocab.json" || std::string(sibling) != "merges.txt") && PathExists(path)) {
+    const bool belongs = name == "vocab.json" || (name == "vocab.txt" && sibling == "tokenizer_config.json");
+    if (belongs && PathExists(path)) {
       data.tokenizer_files.push_back(path);
     }
   }
@@ -185,8 +187,9 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
     }
   }
   if (max_id >= config->vocab_size) {
-    return absl::InvalidArgumentError(absl::StrFormat("tokenizer %s gives token id %d, but %s/config.json has vocab_size %d",
-                                                      data.tokenizer_path, max_id, model_dir, config->vocab_size));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("tokenizer %s gives token id %d, but %s/config.json has vocab_size %d", data.tokenizer_path,
+                        max_id, model_dir, config->vocab_size));
   }
   if (family != ModelFamily::kDistilBert && max_type >= std::max<int64_t>(config->type_vocab_size, 1)) {
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -4,13 +4,13 @@
 // does not fit the checkpoint's config.json.
 #include "harness/run/task_model.h"
 
-#include <cstdlib>
-#include <filesystem>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "harness/io/file.h"
 #include "harness/model/config.h"
@@ -129,7 +129,8 @@ TEST(LoadTaskDataTokenizer, RefusesATokenizerThatDoesNotFitTheCheckpoint) {
   data = LoadTaskData(Task("glue/rte"), ModelFamily::kRoberta, dir, Small());
   ASSERT_FALSE(data.ok());
   EXPECT_THAT(std::string(data.status().message()), HasSubstr("type_vocab_size 1"));
-  dir = Checkpoint("roberta_pad", kRobertaTiny, {{"vocab_size", 50262}}, {std::string(kTokenizers) + "bert_uncased/tokenizer.json"});
+  dir = Checkpoint("roberta_pad", kRobertaTiny, {{"vocab_size", 50262}},
+                   {std::string(kTokenizers) + "bert_uncased/tokenizer.json"});
   data = LoadTaskData(Task("glue/rte"), ModelFamily::kRoberta, dir, Small());
   ASSERT_FALSE(data.ok());
   EXPECT_THAT(std::string(data.status().message()), HasSubstr("pads with id 0, but"));

@@ -109,9 +109,9 @@ absl::StatusOr<ByteLevelBpe> ByteLevelBpe::Create(const absl::flat_hash_map<std:
     const auto& [left, right] = merges[rank];
     auto l = vocab.find(left), r = vocab.find(right), m = vocab.find(left + right);
     if (l == vocab.end() || r == vocab.end() || m == vocab.end()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: model.merges[%d] '%s %s': '%s' is not in the vocabulary", source, rank, left, right,
-          l == vocab.end() ? left : r == vocab.end() ? right : left + right));
+      const std::string missing = l == vocab.end() ? left : r == vocab.end() ? right : left + right;
+      return absl::InvalidArgumentError(absl::StrFormat("%s: model.merges[%d] '%s %s': '%s' is not in the vocabulary",
+                                                        source, rank, left, right, missing));
     }
     const uint64_t key = (static_cast<uint64_t>(l->second) << 32) | static_cast<uint64_t>(r->second);
     // A repeated pair keeps its last rank, as the library's map does.

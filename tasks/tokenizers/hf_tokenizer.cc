@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,9 +32,12 @@ class HfTokenizer::Builder {
 
   absl::StatusOr<std::unique_ptr<HfTokenizer>> Build(const Json& root) {
     std::unique_ptr<HfTokenizer> t(new HfTokenizer());
-    if (!root.is_object()) return Error("", absl::StrCat("the file holds a JSON ", root.type_name(), ", expected an object"));
-    if (absl::Status s = CheckKeys(root, "", {"version", "truncation", "padding", "added_tokens", "normalizer",
-                                               "pre_tokenizer", "model", "post_processor", "decoder"});
+    if (!root.is_object()) {
+      return Error("", absl::StrCat("the file holds a JSON ", root.type_name(), ", expected an object"));
+    }
+    if (absl::Status s = CheckKeys(root, "",
+                                   {"version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer",
+                                    "model", "post_processor", "decoder"});
         !s.ok()) {
       return s;
     }
@@ -98,25 +100,27 @@ class HfTokenizer::Builder {
     absl::StatusOr<std::string> model_type = Type(model, "model", {"WordPiece", "BPE"});
     if (!model_type.ok()) {
       if (model.is_object() && model.value("type", Json()) == "Unigram") {
-        return Error("model.type", "'Unigram' is not supported (supported: WordPiece, BPE); for T5 lrbench reads "
-                                   "the checkpoint's spiece.model (pass --tokenizer=DIR/spiece.model)");
+        return Error("model.type",
+                     "'Unigram' is not supported (supported: WordPiece, BPE); for T5 lrbench reads "
+                     "the checkpoint's spiece.model (pass --tokenizer=DIR/spiece.model)");
       }
       return model_type.status();
     }
     const char* wants_pre = *model_type == "WordPiece" ? "BertPreTokenizer" : "ByteLevel";
     if (*pre_type != wants_pre) {
-      return Error("pre_tokenizer.type", absl::StrFormat("'%s' with model.type '%s' is not supported (%s runs after %s)",
-                                                         *pre_type, *model_type, *model_type, wants_pre));
+      return Error("pre_tokenizer.type",
+                   absl::StrFormat("'%s' with model.type '%s' is not supported (%s runs after %s)", *pre_type,
+                                   *model_type, *model_type, wants_pre));
     }
     if (*model_type == "BPE" && normalizer_type != "null") {
-      return Error("normalizer.type", absl::StrFormat("'%s' with model.type 'BPE' is not supported (supported: null)",
-                                                      normalizer_type));
+      return Error("normalizer.type",
+                   absl::StrFormat("'%s' with model.type 'BPE' is not supported (supported: null)", normalizer_type));
     }
     absl::flat_hash_map<std::string, int64_t> vocab;
     if (absl::Status s = ReadVocab(model, &vocab, &t->id_to_token_); !s.ok()) return s;
     if (*model_type == "WordPiece") {
-      if (absl::Status s = CheckKeys(model, "model", {"type", "unk_token", "continuing_subword_prefix",
-                                                      "max_input_chars_per_word", "vocab"});
+      if (absl::Status s = CheckKeys(
+              model, "model", {"type", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"});
           !s.ok()) {
         return s;
       }
@@ -126,20 +130,22 @@ class HfTokenizer::Builder {
       absl::StatusOr<std::optional<std::string>> prefix = OptString(model, "model", "continuing_subword_prefix");
       if (!prefix.ok()) return prefix.status();
       if (prefix->value_or("##") != "##") {
-        return Error("model.continuing_subword_prefix", absl::StrFormat("'%s' is not supported (supported: '##')", **prefix));
+        return Error("model.continuing_subword_prefix",
+                     absl::StrFormat("'%s' is not supported (supported: '##')", **prefix));
       }
       const Json& max_chars = model.value("max_input_chars_per_word", Json(100));
       if (!max_chars.is_number_integer() || max_chars.get<int64_t>() < 1 || max_chars.get<int64_t>() > 1 << 30) {
         return Error("model.max_input_chars_per_word", absl::StrCat(Quoted(max_chars), " is not a positive integer"));
       }
       wp.max_input_chars_per_word = max_chars.get<int>();
-      absl::StatusOr<WordPieceTokenizer> w = WordPieceTokenizer::FromVocab(t->id_to_token_, source_ + ": model.vocab", wp);
+      absl::StatusOr<WordPieceTokenizer> w =
+          WordPieceTokenizer::FromVocab(t->id_to_token_, source_ + ": model.vocab", wp);
       if (!w.ok()) return w.status();
       t->wordpiece_ = std::make_unique<WordPieceTokenizer>(std::move(*w));
     } else {
-      if (absl::Status s = CheckKeys(model, "model", {"type", "dropout", "unk_token", "continuing_subword_prefix",
-                                                      "end_of_word_suffix", "fuse_unk", "byte_fallback",
-                                                      "ignore_merges", "vocab", "merges"});
+      if (absl::Status s = CheckKeys(model, "model",
+                                     {"type", "dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix",
+                                      "fuse_unk", "byte_fallback", "ignore_merges", "vocab", "merges"});
           !s.ok()) {
         return s;
       }
@@ -192,8 +198,8 @@ class HfTokenizer::Builder {
           !s.ok()) {
         return s;
       }
-      for (auto [key, want] : {std::make_pair("strategy", Json("LongestFirst")), std::make_pair("direction", Json("Right")),
-                               std::make_pair("stride", Json(0))}) {
+      for (auto [key, want] : {std::make_pair("strategy", Json("LongestFirst")),
+                               std::make_pair("direction", Json("Right")), std::make_pair("stride", Json(0))}) {
         if (truncation.contains(key) && truncation[key] != want) {
           return Error(JoinPath("truncation", key),
                        absl::StrFormat("%s is not supported (supported: %s)", Quoted(truncation[key]), Quoted(want)));
@@ -206,7 +212,8 @@ class HfTokenizer::Builder {
     if (!padding.is_null()) {
       if (!padding.is_object()) return Error("padding", "is not an object or null");
       if (padding.contains("direction") && padding["direction"] != "Right") {
-        return Error("padding.direction", absl::StrCat(Quoted(padding["direction"]), " is not supported (supported: 'Right')"));
+        return Error("padding.direction",
+                     absl::StrCat(Quoted(padding["direction"]), " is not supported (supported: 'Right')"));
       }
       if (padding.contains("pad_id")) {
         const Json& id = padding["pad_id"];
@@ -238,7 +245,9 @@ class HfTokenizer::Builder {
   // The component's "type", which must be one of `supported`.
   absl::StatusOr<std::string> Type(const Json& component, const std::string& path,
                                    std::initializer_list<const char*> supported) const {
-    if (!component.is_object()) return Error(path, absl::StrCat("is a JSON ", component.type_name(), ", expected an object"));
+    if (!component.is_object()) {
+      return Error(path, absl::StrCat("is a JSON ", component.type_name(), ", expected an object"));
+    }
     const Json& type = component.value("type", Json());
     if (!type.is_string()) return Error(JoinPath(path, "type"), "is missing or not a string");
     const std::string name = type.get<std::string>();
@@ -253,14 +262,18 @@ class HfTokenizer::Builder {
   // An absent or null field gives `absent`.
   absl::StatusOr<bool> Bool(const Json& object, const std::string& path, const char* key, bool absent) const {
     if (!object.contains(key) || object[key].is_null()) return absent;
-    if (!object[key].is_boolean()) return Error(JoinPath(path, key), absl::StrCat(Quoted(object[key]), " is not a boolean"));
+    if (!object[key].is_boolean()) {
+      return Error(JoinPath(path, key), absl::StrCat(Quoted(object[key]), " is not a boolean"));
+    }
     return object[key].get<bool>();
   }
 
   absl::StatusOr<std::optional<std::string>> OptString(const Json& object, const std::string& path,
                                                        const char* key) const {
     if (!object.contains(key) || object[key].is_null()) return std::optional<std::string>();
-    if (!object[key].is_string()) return Error(JoinPath(path, key), absl::StrCat(Quoted(object[key]), " is not a string"));
+    if (!object[key].is_string()) {
+      return Error(JoinPath(path, key), absl::StrCat(Quoted(object[key]), " is not a string"));
+    }
     return std::optional<std::string>(object[key].get<std::string>());
   }
 
@@ -272,7 +285,9 @@ class HfTokenizer::Builder {
     id_to_token->assign(v.size(), std::string());
     std::vector<bool> seen(v.size(), false);
     for (auto it = v.begin(); it != v.end(); ++it) {
-      if (!it.value().is_number_integer()) return Error("model.vocab", absl::StrFormat("'%s' has no integer id", it.key()));
+      if (!it.value().is_number_integer()) {
+        return Error("model.vocab", absl::StrFormat("'%s' has no integer id", it.key()));
+      }
       const int64_t id = it.value().get<int64_t>();
       if (id < 0 || id >= static_cast<int64_t>(v.size()) || seen[static_cast<size_t>(id)]) {
         return Error("model.vocab", absl::StrFormat("'%s' has id %d: the ids of %d entries must be 0..%d, each once",
@@ -295,7 +310,8 @@ class HfTokenizer::Builder {
       if (e.is_string()) {
         const std::string s = e.get<std::string>();
         const size_t space = s.find(' ');
-        if (space == std::string::npos || space == 0 || space + 1 >= s.size() || s.find(' ', space + 1) != std::string::npos) {
+        if (space == std::string::npos || space == 0 || space + 1 >= s.size() ||
+            s.find(' ', space + 1) != std::string::npos) {
           return Error(absl::StrFormat("model.merges[%d]", i), absl::StrFormat("'%s' is not two tokens", s));
         }
         merges->emplace_back(s.substr(0, space), s.substr(space + 1));
@@ -314,7 +330,8 @@ class HfTokenizer::Builder {
       const std::string path = absl::StrFormat("added_tokens[%d]", i);
       const Json& a = added[i];
       if (!a.is_object()) return Error(path, "is not an object");
-      if (absl::Status s = CheckKeys(a, path, {"id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"});
+      if (absl::Status s =
+              CheckKeys(a, path, {"id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"});
           !s.ok()) {
         return s;
       }
@@ -347,7 +364,8 @@ class HfTokenizer::Builder {
       } else if (token.id == static_cast<int64_t>(vocab.size())) {
         vocab.push_back(token.content);
       } else {
-        return Error(JoinPath(path, "id"), absl::StrFormat("%d leaves a gap after the %d ids before it", token.id, vocab.size()));
+        return Error(JoinPath(path, "id"),
+                     absl::StrFormat("%d leaves a gap after the %d ids before it", token.id, vocab.size()));
       }
       t->added_.push_back(std::move(token));
     }
@@ -386,9 +404,10 @@ class HfTokenizer::Builder {
       return absl::OkStatus();
     }
     if (*type == "BertProcessing" || *type == "RobertaProcessing") {
-      if (absl::Status s = *type == "BertProcessing"
-                               ? CheckKeys(pp, "post_processor", {"type", "sep", "cls"})
-                               : CheckKeys(pp, "post_processor", {"type", "sep", "cls", "trim_offsets", "add_prefix_space"});
+      if (absl::Status s =
+              *type == "BertProcessing"
+                  ? CheckKeys(pp, "post_processor", {"type", "sep", "cls"})
+                  : CheckKeys(pp, "post_processor", {"type", "sep", "cls", "trim_offsets", "add_prefix_space"});
           !s.ok()) {
         return s;
       }
@@ -404,10 +423,13 @@ class HfTokenizer::Builder {
       }
       return absl::OkStatus();
     }
-    if (absl::Status s = CheckKeys(pp, "post_processor", {"type", "single", "pair", "special_tokens"}); !s.ok()) return s;
+    if (absl::Status s = CheckKeys(pp, "post_processor", {"type", "single", "pair", "special_tokens"}); !s.ok()) {
+      return s;
+    }
     const Json& specials = pp.value("special_tokens", Json::object());
     if (!specials.is_object()) return Error("post_processor.special_tokens", "is not an object");
-    for (auto [key, out, sequences] : {std::make_tuple("single", &t->single_, 1), std::make_tuple("pair", &t->pair_, 2)}) {
+    for (auto [key, out, sequences] :
+         {std::make_tuple("single", &t->single_, 1), std::make_tuple("pair", &t->pair_, 2)}) {
       const std::string path = JoinPath("post_processor", key);
       const Json& items = pp.value(key, Json());
       if (!items.is_array()) return Error(path, "is missing or not an array");
@@ -415,12 +437,16 @@ class HfTokenizer::Builder {
       for (size_t i = 0; i < items.size(); ++i) {
         const std::string ipath = absl::StrFormat("%s[%d]", path, i);
         const Json& item = items[i];
-        if (!item.is_object() || item.size() != 1) return Error(ipath, "is not {\"SpecialToken\": ...} or {\"Sequence\": ...}");
+        if (!item.is_object() || item.size() != 1) {
+          return Error(ipath, "is not {\"SpecialToken\": ...} or {\"Sequence\": ...}");
+        }
         const bool is_sequence = item.contains("Sequence");
         const Json& body = is_sequence ? item["Sequence"] : item.value("SpecialToken", Json());
         if (!body.is_object()) return Error(ipath, "is not {\"SpecialToken\": ...} or {\"Sequence\": ...}");
         const Json& type_id = body.value("type_id", Json(0));
-        if (!type_id.is_number_integer() || type_id.get<int64_t>() < 0) return Error(ipath + ".type_id", "is not a non-negative integer");
+        if (!type_id.is_number_integer() || type_id.get<int64_t>() < 0) {
+          return Error(ipath + ".type_id", "is not a non-negative integer");
+        }
         const Json& id = body.value("id", Json());
         if (!id.is_string()) return Error(ipath + ".id", "is missing or not a string");
         Item out_item;
@@ -428,7 +454,8 @@ class HfTokenizer::Builder {
         if (is_sequence) {
           const std::string s = id.get<std::string>();
           if (s != "A" && (s != "B" || sequences == 1)) {
-            return Error(ipath + ".id", absl::StrFormat("'%s' is not a sequence of this template (A%s)", s, sequences == 2 ? ", B" : ""));
+            return Error(ipath + ".id", absl::StrFormat("'%s' is not a sequence of this template (A%s)", s,
+                                                        sequences == 2 ? ", B" : ""));
           }
           out_item.sequence = s == "A" ? 0 : 1;
           ++count[out_item.sequence];
@@ -469,7 +496,8 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::Load(const std::string
   return FromJsonText(*text, path);
 }
 
-absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::FromJsonText(std::string_view json, const std::string& source) {
+absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::FromJsonText(std::string_view json,
+                                                                       const std::string& source) {
   Json root = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) {
     // The parser's own message, with the position, for the one-line error.
@@ -512,23 +540,39 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::LoadVocabAndMerges(con
   Json added = Json::array();
   for (const char* token : {"<s>", "<pad>", "</s>", "<unk>", "<mask>"}) {
     if (!vocab.contains(token) || !vocab[token].is_number_integer()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s lacks the special token %s (RoBERTa's <s>, <pad>, </s>, <unk>, <mask>)", vocab_json, token));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s lacks the special token %s (RoBERTa's <s>, <pad>, </s>, <unk>, <mask>)", vocab_json, token));
     }
-    added.push_back({{"id", vocab[token]}, {"content", token}, {"single_word", false},
-                     {"lstrip", std::string(token) == "<mask>"}, {"rstrip", false}, {"normalized", false},
+    added.push_back({{"id", vocab[token]},
+                     {"content", token},
+                     {"single_word", false},
+                     {"lstrip", std::string(token) == "<mask>"},
+                     {"rstrip", false},
+                     {"normalized", false},
                      {"special", true}});
   }
   Json root = {
       {"version", "1.0"},
       {"added_tokens", added},
       {"normalizer", nullptr},
-      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"post_processor", {{"type", "RobertaProcessing"}, {"sep", {"</s>", vocab["</s>"]}}, {"cls", {"<s>", vocab["<s>"]}},
-                          {"trim_offsets", true}, {"add_prefix_space", add_prefix_space}}},
+      {"pre_tokenizer",
+       {{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"post_processor",
+       {{"type", "RobertaProcessing"},
+        {"sep", {"</s>", vocab["</s>"]}},
+        {"cls", {"<s>", vocab["<s>"]}},
+        {"trim_offsets", true},
+        {"add_prefix_space", add_prefix_space}}},
       {"decoder", {{"type", "ByteLevel"}}},
-      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
-                 {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"vocab", vocab}, {"merges", merges}}},
+      {"model",
+       {{"type", "BPE"},
+        {"dropout", nullptr},
+        {"unk_token", nullptr},
+        {"continuing_subword_prefix", ""},
+        {"end_of_word_suffix", ""},
+        {"fuse_unk", false},
+        {"vocab", vocab},
+        {"merges", merges}}},
   };
   absl::StatusOr<std::unique_ptr<HfTokenizer>> t = Builder(vocab_json + " + " + merges_txt).Build(root);
   if (t.ok() && add_prefix_space) (*t)->settings_ = "add_prefix_space=1";
@@ -610,9 +654,9 @@ TextEncoding HfTokenizer::Apply(const std::vector<TemplateItem>& items, const st
 absl::StatusOr<TextEncoding> HfTokenizer::Encode(std::string_view text, int64_t max_length) const {
   const int64_t specials = SpecialCount(single_);
   if (max_length < std::max<int64_t>(specials, 1)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "max_length=%d is too small for the template's %d special tokens: expected at least %d", max_length, specials,
-        std::max<int64_t>(specials, 1)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("max_length=%d is too small for the template's %d special tokens: expected at least %d",
+                        max_length, specials, std::max<int64_t>(specials, 1)));
   }
   std::vector<int64_t> a;
   if (absl::Status s = Run(text, &a); !s.ok()) return s;
@@ -631,9 +675,9 @@ absl::StatusOr<TextEncoding> HfTokenizer::EncodePair(std::string_view text, std:
                                                      int64_t max_length) const {
   const int64_t specials = SpecialCount(pair_);
   if (max_length < std::max<int64_t>(specials, 1)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "max_length=%d is too small for the pair template's %d special tokens: expected at least %d", max_length,
-        specials, std::max<int64_t>(specials, 1)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("max_length=%d is too small for the pair template's %d special tokens: expected at least %d",
+                        max_length, specials, std::max<int64_t>(specials, 1)));
   }
   std::vector<int64_t> a, b;
   if (absl::Status s = Run(text, &a); !s.ok()) {

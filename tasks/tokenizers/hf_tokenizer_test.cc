@@ -5,16 +5,16 @@
 // named with its JSON path.
 #include "tasks/tokenizers/hf_tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -68,7 +68,8 @@ void ExpectMatchesFixture(const TextTokenizer& tokenizer, const std::string& fix
     if (!e.ok()) {
       problem = std::string(e.status().message());
     } else if (e->input_ids != ids) {
-      problem = absl::StrFormat("ids\n    expected %s\n    got      %s", absl::StrJoin(ids, " "), absl::StrJoin(e->input_ids, " "));
+      problem = absl::StrFormat("ids\n    expected %s\n    got      %s", absl::StrJoin(ids, " "),
+                                absl::StrJoin(e->input_ids, " "));
     } else if (e->token_type_ids != types) {
       problem = absl::StrFormat("types\n    expected %s\n    got      %s", absl::StrJoin(types, " "),
                                 absl::StrJoin(e->token_type_ids, " "));
@@ -192,10 +193,10 @@ TEST(TruncateLongestFirstTest, AsTheLibrary) {
                                          {11, 4, 10, 9, 4, 3},   // the longer A keeps the odd token
                                          {11, 4, 9, 10, 3, 4},
                                          {11, 4, 40, 14, 3, 4},
-                                         {11, 4, 1, 16, 1, 6},   // only the longer is cut
+                                         {11, 4, 1, 16, 1, 6},  // only the longer is cut
                                          {11, 4, 5, 3, 4, 3},
                                          {11, 4, 4, 4, 3, 4},
-                                         {11, 4, 3, 4, 3, 4},    // fits
+                                         {11, 4, 3, 4, 3, 4},  // fits
                                          {12, 4, 8, 3, 5, 3},
                                          {12, 4, 6, 6, 4, 4},
                                          {12, 3, 6, 6, 4, 5}}) {
@@ -215,7 +216,7 @@ TEST(ByteLevelBpeTest, SplitsAsGpt2) {
   };
   EXPECT_THAT(split("Hello world"), ElementsAre("Hello", " world"));
   EXPECT_THAT(split("I'll don't 'S"), ElementsAre("I", "'ll", " don", "'t", " '", "S"));
-  EXPECT_THAT(split("a  b"), ElementsAre("a", " ", " b"));        // \s+(?!\S) leaves one space to the word
+  EXPECT_THAT(split("a  b"), ElementsAre("a", " ", " b"));  // \s+(?!\S) leaves one space to the word
   EXPECT_THAT(split("a\t\tb  "), ElementsAre("a", "\t", "\t", "b", "  "));
   EXPECT_THAT(split("x123 45!?"), ElementsAre("x", "123", " 45", "!?"));
   EXPECT_THAT(split("中文 été"), ElementsAre("中文", " été"));
@@ -228,8 +229,9 @@ TEST(ByteLevelBpeTest, SplitsAsGpt2) {
 // BertNormalizer's clean_text and handle_chinese_chars turned off, on a tiny WordPiece vocabulary; the
 // expected ids are the tokenizers library's for the same settings (npm tokenizers 0.23.2).
 TEST(HfTokenizerTest, BertNormalizerOptionsAsTheLibrary) {
-  const std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b", "\u4e2d", "\u6587", "\u4e2d\u6587",
-                                          "\u00e9", "\u0001", "a\u0001b", "x", "##x", ","};
+  const std::vector<std::string> vocab = {"[PAD]",  "[UNK]",    "[CLS]",  "[SEP]",        "a",
+                                          "b",      "\u4e2d",   "\u6587", "\u4e2d\u6587", "\u00e9",
+                                          "\u0001", "a\u0001b", "x",      "##x",          ","};
   Json v = Json::object();
   for (size_t i = 0; i < vocab.size(); ++i) v[vocab[i]] = i;
   struct Case {
@@ -246,12 +248,21 @@ TEST(HfTokenizerTest, BertNormalizerOptionsAsTheLibrary) {
                                          {false, true, "A\u4e2d\u6587B", {4, 6, 7, 5}},
                                          {true, false, spaces, {4, 5, 4, 1}},  // U+0085, U+000B dropped
                                          {true, false, "a\u0001b x,x", {1, 12, 14, 12}}}) {
-    const Json j = {{"version", "1.0"}, {"added_tokens", Json::array()},
-                    {"normalizer", {{"type", "BertNormalizer"}, {"clean_text", c.clean}, {"handle_chinese_chars", c.chinese},
-                                    {"strip_accents", false}, {"lowercase", true}}},
+    const Json j = {{"version", "1.0"},
+                    {"added_tokens", Json::array()},
+                    {"normalizer",
+                     {{"type", "BertNormalizer"},
+                      {"clean_text", c.clean},
+                      {"handle_chinese_chars", c.chinese},
+                      {"strip_accents", false},
+                      {"lowercase", true}}},
                     {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
-                    {"model", {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
-                               {"max_input_chars_per_word", 100}, {"vocab", v}}}};
+                    {"model",
+                     {{"type", "WordPiece"},
+                      {"unk_token", "[UNK]"},
+                      {"continuing_subword_prefix", "##"},
+                      {"max_input_chars_per_word", 100},
+                      {"vocab", v}}}};
     absl::StatusOr<std::unique_ptr<HfTokenizer>> t = HfTokenizer::FromJsonText(j.dump(), "tiny");
     ASSERT_TRUE(t.ok()) << t.status();
     absl::StatusOr<std::vector<int64_t>> ids = (*t)->TokenizeToIds(c.text);
@@ -265,15 +276,26 @@ TEST(HfTokenizerTest, BertNormalizerOptionsAsTheLibrary) {
 // expected ids are the tokenizers library's for the same JSON (Tokenizer.fromString, npm tokenizers 0.23.2).
 TEST(ByteLevelBpeTest, IgnoreMergesAndMissingCharactersAsTheLibrary) {
   for (const bool ignore : {false, true}) {
-    const Json j = {
-        {"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", Json::array()},
-        {"normalizer", nullptr}, {"post_processor", nullptr}, {"decoder", nullptr},
-        {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
-        {"model",
-         {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
-          {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", ignore},
-          {"vocab", {{"a", 0}, {"b", 1}, {"c", 2}, {"bc", 3}, {"abc", 4}, {"\u0120", 5}, {"\u0120a", 6}}},
-          {"merges", Json::array({Json::array({"b", "c"}), Json::array({"\u0120", "a"})})}}}};
+    const Json j = {{"version", "1.0"},
+                    {"truncation", nullptr},
+                    {"padding", nullptr},
+                    {"added_tokens", Json::array()},
+                    {"normalizer", nullptr},
+                    {"post_processor", nullptr},
+                    {"decoder", nullptr},
+                    {"pre_tokenizer",
+                     {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+                    {"model",
+                     {{"type", "BPE"},
+                      {"dropout", nullptr},
+                      {"unk_token", nullptr},
+                      {"continuing_subword_prefix", nullptr},
+                      {"end_of_word_suffix", nullptr},
+                      {"fuse_unk", false},
+                      {"byte_fallback", false},
+                      {"ignore_merges", ignore},
+                      {"vocab", {{"a", 0}, {"b", 1}, {"c", 2}, {"bc", 3}, {"abc", 4}, {"\u0120", 5}, {"\u0120a", 6}}},
+                      {"merges", Json::array({Json::array({"b", "c"}), Json::array({"\u0120", "a"})})}}}};
     absl::StatusOr<std::unique_ptr<HfTokenizer>> t = HfTokenizer::FromJsonText(j.dump(), "tiny");
     ASSERT_TRUE(t.ok()) << t.status();
     const auto ids = [&](const char* text) { return *(*t)->TokenizeToIds(text); };
@@ -320,8 +342,9 @@ TEST_F(RefusalTest, UnknownComponentsAreNamedWithTheirPath) {
   EXPECT_EQ(Error(j), "tokenizer.json: normalizer.type 'NFKC' is not supported (supported: BertNormalizer, null)");
   j = *bert_;
   j["pre_tokenizer"] = {{"type", "Whitespace"}};
-  EXPECT_EQ(Error(j), "tokenizer.json: pre_tokenizer.type 'Whitespace' is not supported (supported: BertPreTokenizer, "
-                      "ByteLevel)");
+  EXPECT_EQ(Error(j),
+            "tokenizer.json: pre_tokenizer.type 'Whitespace' is not supported (supported: BertPreTokenizer, "
+            "ByteLevel)");
   j = *bert_;
   j["model"]["type"] = "WordLevel";
   EXPECT_EQ(Error(j), "tokenizer.json: model.type 'WordLevel' is not supported (supported: WordPiece, BPE)");
@@ -413,7 +436,8 @@ TEST_F(RefusalTest, MalformedFilesAndMissingEntries) {
   absl::StatusOr<std::unique_ptr<TextTokenizer>> loaded = LoadTextTokenizer(dir + "/vocab.txt");
   ASSERT_FALSE(loaded.ok());
   EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("lacks the special token(s) [PAD]"));
-  ASSERT_TRUE(WriteFileAtomically(dir + "/vocab.json", R"({"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "a": 4})", true).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/vocab.json", R"({"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "a": 4})", true).ok());
   ASSERT_TRUE(WriteFileAtomically(dir + "/merges.txt", "#version: 0.2\n", true).ok());
   loaded = LoadTextTokenizer(dir + "/vocab.json");
   ASSERT_FALSE(loaded.ok());

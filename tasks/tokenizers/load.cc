@@ -1,7 +1,6 @@
 #include "tasks/tokenizers/load.h"
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
@@ -21,13 +20,14 @@ absl::StatusOr<TokenizerConfig> ReadTokenizerConfig(const std::string& dir) {
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: not a JSON object", path));
   }
-  for (auto [key, out] : {std::make_pair("do_lower_case", &config.do_lower_case),
-                          std::make_pair("strip_accents", &config.strip_accents),
-                          std::make_pair("tokenize_chinese_chars", &config.tokenize_chinese_chars),
-                          std::make_pair("add_prefix_space", &config.add_prefix_space)}) {
+  for (auto [key, out] :
+       {std::make_pair("do_lower_case", &config.do_lower_case), std::make_pair("strip_accents", &config.strip_accents),
+        std::make_pair("tokenize_chinese_chars", &config.tokenize_chinese_chars),
+        std::make_pair("add_prefix_space", &config.add_prefix_space)}) {
     if (!j.contains(key) || j[key].is_null()) continue;
     if (!j[key].is_boolean()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: %s is %s, expected true, false or null", path, key, j[key].dump()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: %s is %s, expected true, false or null", path, key, j[key].dump()));
     }
     *out = j[key].get<bool>();
   }
@@ -59,14 +59,14 @@ absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTextTokenizer(const std::stri
     absl::StatusOr<std::unique_ptr<HfTokenizer>> t = HfTokenizer::Load(path);
     if (!t.ok()) return t.status();
     if (const WordPieceOptions* o = (*t)->wordpiece_options()) {
-      for (auto [key, set, has] : {std::make_tuple("do_lower_case", config->do_lower_case, o->lowercase),
-                                   std::make_tuple("strip_accents", config->strip_accents, o->strip_accents),
-                                   std::make_tuple("tokenize_chinese_chars", config->tokenize_chinese_chars,
-                                                   o->handle_chinese_chars)}) {
+      for (auto [key, set, has] :
+           {std::make_tuple("do_lower_case", config->do_lower_case, o->lowercase),
+            std::make_tuple("strip_accents", config->strip_accents, o->strip_accents),
+            std::make_tuple("tokenize_chinese_chars", config->tokenize_chinese_chars, o->handle_chinese_chars)}) {
         if (set && *set != has) {
-          return absl::InvalidArgumentError(absl::StrFormat(
-              "%s/tokenizer_config.json: %s is %s, but %s's normalizer says %s; make them agree", dir, key,
-              *set ? "true" : "false", path, has ? "true" : "false"));
+          return absl::InvalidArgumentError(
+              absl::StrFormat("%s/tokenizer_config.json: %s is %s, but %s's normalizer says %s; make them agree", dir,
+                              key, *set ? "true" : "false", path, has ? "true" : "false"));
         }
       }
     }

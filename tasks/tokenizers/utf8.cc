@@ -65,8 +65,8 @@ absl::Status ValidateUtf8(std::string_view text) {
     }
     const size_t len = DecodeUtf8(text, i, &cp);
     if (len == 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("invalid UTF-8 at byte offset %d (byte 0x%02x)", i,
-                                                        static_cast<unsigned char>(text[i])));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("invalid UTF-8 at byte offset %d (byte 0x%02x)", i, static_cast<unsigned char>(text[i])));
     }
     i += len;
   }
@@ -75,8 +75,7 @@ absl::Status ValidateUtf8(std::string_view text) {
 
 bool IsWhiteSpace(char32_t cp) {
   return (cp >= 0x9 && cp <= 0xD) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-         cp == 0x3000;
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 }  // namespace lrb

@@ -8,17 +8,18 @@
 //   1. Special tokens written in the text ("[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]", exact and
 //      case-sensitive, when the vocabulary has them) are cut out of the raw text and become their ids;
 //      the pieces between them go through steps 2-6 separately.
-//   2. Cleaning (clean_text): U+0000, U+FFFD and characters of category Cc, Cf or Co are dropped (\t, \n and \r are
-//      whitespace instead); whitespace (\t, \n, \r, category Zs, U+2028, U+2029) becomes a space.
-//      U+000B, U+000C and U+0085 are Cc and are dropped.
-//   3. CJK ideographs (handle_chinese_chars) (4E00-9FFF, 3400-4DBF, 20000-2A6DF, 2A700-2B73F, 2B740-2B81F, 2B920-2CEAF,
-//      F900-FAFF, 2F800-2FA1F) get a space on each side. 2B920-2CEAF is tokenizers' range; Google's
-//      original BERT and the slow Python tokenizer use 2B820-2CEAF.
+//   2. Cleaning (clean_text): U+0000, U+FFFD and characters of category Cc, Cf or Co are dropped (\t,
+//      \n and \r are whitespace instead); whitespace (\t, \n, \r, category Zs, U+2028, U+2029) becomes a
+//      space. U+000B, U+000C and U+0085 are Cc and are dropped.
+//   3. CJK ideographs (handle_chinese_chars: 4E00-9FFF, 3400-4DBF, 20000-2A6DF, 2A700-2B73F, 2B740-2B81F,
+//      2B920-2CEAF, F900-FAFF, 2F800-2FA1F) get a space on each side. 2B920-2CEAF is tokenizers' range;
+//      Google's original BERT and the slow Python tokenizer use 2B820-2CEAF.
 //   4. With strip_accents: canonical decomposition (NFD, with canonical reordering), then every
 //      character of category Mn is dropped. With lowercase: each character is lower-cased (full
 //      mapping: U+0130 becomes "i" U+0307).
-//   5. The text is split at spaces (dropped; without clean_text, at every White_Space character) and around punctuation (ASCII 33-47, 58-64, 91-96, 123-126
-//      and category P*; each punctuation character is its own word).
+//   5. The text is split at spaces (dropped; without clean_text, at every White_Space character) and
+//      around punctuation (ASCII 33-47, 58-64, 91-96, 123-126 and category P*; each punctuation
+//      character is its own word).
 //   6. Each word goes through greedy longest-match-first WordPiece: the longest vocabulary entry that
 //      starts the word, then the longest "##"-prefixed entry that continues it, and so on. A word with
 //      more than max_input_chars_per_word code points, or with a position no entry matches, becomes the
