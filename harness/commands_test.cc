@@ -279,7 +279,9 @@ TEST(FinetuneCommandTest, FineTunesScoresAndSavesAReloadableModel) {
                                    " --epochs=1 --max_train_examples=64 --max_length=32 --lr=1e-4"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("epoch 1/1  dev loss"), std::string::npos) << r.err;
-  for (const char* file : {"config.json", "model.safetensors", "vocab.txt", "predictions_dev.tsv", "finetune.json"}) {
+  // The tokenizer comes with its tokenizer_config.json, so that the output encodes as the input did.
+  for (const char* file : {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json",
+                           "predictions_dev.tsv", "finetune.json"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + file)) << file;
   }
   const std::string json = Slurp(out + "/finetune.json");
