@@ -18,7 +18,7 @@ int RunForward(int argc, char** argv);
 // lrbench finetune --model=DIR --task=ID --output=DIR [recipe, data and generation flags; see Usage()]
 int RunFinetune(int argc, char** argv);
 
-// lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
+// lrbench tokenize --tokenizer=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
 int RunTokenize(int argc, char** argv);
 
 // lrbench score --task=ID --predictions=FILE [--split=NAME] [--data_dir=DIR]

@@ -42,6 +42,7 @@ std::string Fresh(const std::string& name) {
 
 const char kT5[] = "third_party/fixtures/hf-parity/t5_tiny_gated_untied";
 const char kVocab[] = "third_party/embedded/vocab/bert-base-uncased/vocab.txt";
+const char kSpiece[] = "third_party/embedded/models/t5-mini-samsum/spiece.model";
 
 TEST(ForwardCommandTest, WritesTheFixtureOutputsAndGeneration) {
   const std::string out = Fresh("t5_out.safetensors");
@@ -111,6 +112,48 @@ TEST(TokenizeCommandTest, EncodesLinesAndRefusesMalformedOnes) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("unknown flag --max_lenght"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(bad_out));
+}
+
+// --tokenizer takes tokenizer.json, vocab.txt (its tokenizer_config.json honoured) and spiece.model.
+TEST(TokenizeCommandTest, TakesEveryTokenizerFile) {
+  const std::string in = Fresh("texts_any.jsonl");
+  std::ofstream(in) << R"({"text": "Hello world", "text_pair": "Bye"})" << "\n";
+  // RoBERTa (the fixture's GPT-2 numbering, its README; ids from the tokenizers library):
+  // <s> Hello Ġworld </s> </s> By e </s>.
+  std::string out = Fresh("ids_roberta.jsonl");
+  ToolRun r = Lrbench(absl::StrCat("tokenize --tokenizer=third_party/fixtures/tokenizers/roberta/tokenizer.json --input=",
+                                   in, " --output=", out, " --max_length=16"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Slurp(out), "{\"input_ids\":[0,15500,999,2,2,3890,72,2],\"token_type_ids\":[0,0,0,0,0,0,0,0]}\n");
+  // The cased vocabulary keeps "Hello" (its own id) where the uncased one lower-cases it (7592).
+  out = Fresh("ids_cased.jsonl");
+  r = Lrbench(absl::StrCat("tokenize --tokenizer=third_party/fixtures/tokenizers/bert_cased/vocab.txt --input=", in,
+                           " --output=", out, " --max_length=16"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Slurp(out).find("7592"), std::string::npos) << Slurp(out);
+  // T5: pieces + EOS (id 1), single texts only.
+  const std::string single = Fresh("texts_single.jsonl");
+  std::ofstream(single) << R"({"text": "Hello world"})" << "\n";
+  out = Fresh("ids_t5.jsonl");
+  r = Lrbench(absl::StrCat("tokenize --tokenizer=", kSpiece, " --input=", single, " --output=", out, " --max_length=16"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string t5 = Slurp(out);
+  EXPECT_EQ(t5.rfind("{\"input_ids\":[", 0), 0u) << t5;
+  EXPECT_NE(t5.find(",1]}\n"), std::string::npos) << t5;
+  EXPECT_EQ(t5.find("token_type_ids"), std::string::npos) << t5;
+  out = Fresh("ids_t5_pair.jsonl");
+  r = Lrbench(absl::StrCat("tokenize --tokenizer=", kSpiece, " --input=", in, " --output=", out, " --max_length=16"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("spiece.model encodes single texts"), std::string::npos) << r.err;
+  // An unsupported component is named.
+  const std::string bad = Fresh("tokenizer.json");
+  std::ofstream(bad) << R"({"model": {"type": "Unigram", "vocab": []}, "added_tokens": [], "pre_tokenizer": {"type": "Metaspace"}})";
+  r = Lrbench(absl::StrCat("tokenize --tokenizer=", bad, " --input=", in, " --output=", out, " --max_length=16"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("pre_tokenizer.type 'Metaspace' is not supported"), std::string::npos) << r.err;
+  r = Lrbench(absl::StrCat("tokenize --tokenizer=", bad, " --vocab=", kVocab, " --input=", in, " --output=", out,
+                           " --max_length=16"));
+  EXPECT_NE(r.err.find("not both"), std::string::npos) << r.err;
 }
 
 // `lrbench decompose`: every method end to end, and its bad-input handling.
@@ -236,7 +279,9 @@ TEST(FinetuneCommandTest, FineTunesScoresAndSavesAReloadableModel) {
                                    " --epochs=1 --max_train_examples=64 --max_length=32 --lr=1e-4"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("epoch 1/1  dev loss"), std::string::npos) << r.err;
-  for (const char* file : {"config.json", "model.safetensors", "vocab.txt", "predictions_dev.tsv", "finetune.json"}) {
+  // The tokenizer comes with its tokenizer_config.json, so that the output encodes as the input did.
+  for (const char* file : {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json",
+                           "predictions_dev.tsv", "finetune.json"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + file)) << file;
   }
   const std::string json = Slurp(out + "/finetune.json");

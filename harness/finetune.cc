@@ -111,12 +111,15 @@ int RunFinetune(int argc, char** argv) {
 
   std::filesystem::create_directories(*output);
   if (absl::Status s = (*model)->Save(*output, *overwrite); !s.ok()) return Fail(s);
-  absl::StatusOr<std::string> tokenizer_bytes = ReadFile(data->tokenizer_path);
-  if (!tokenizer_bytes.ok()) return Fail(tokenizer_bytes.status());
-  const std::string tokenizer_name = std::filesystem::path(data->tokenizer_path).filename().string();
-  if (absl::Status s = WriteFileAtomically(*output + "/" + tokenizer_name, *tokenizer_bytes, /*overwrite=*/true);
-      !s.ok()) {
-    return Fail(s);
+  // The tokenizer's files (e.g. vocab.txt and its tokenizer_config.json), so that the output encodes alike.
+  for (const std::string& file : data->tokenizer_files) {
+    absl::StatusOr<std::string> tokenizer_bytes = ReadFile(file);
+    if (!tokenizer_bytes.ok()) return Fail(tokenizer_bytes.status());
+    const std::string tokenizer_name = std::filesystem::path(file).filename().string();
+    if (absl::Status s = WriteFileAtomically(*output + "/" + tokenizer_name, *tokenizer_bytes, /*overwrite=*/true);
+        !s.ok()) {
+      return Fail(s);
+    }
   }
   const std::string predictions_path = *output + "/" + PredictionsFileName(*data);
   if (absl::Status s = WritePredictions(*data, final_eval->predictions, predictions_path, /*overwrite=*/true); !s.ok()) {

@@ -1,8 +1,10 @@
-// `lrbench tokenize`: a JSON-lines file of texts (and optional second texts) through the BERT WordPiece
-// tokenizer, to a JSON-lines file of input_ids and token_type_ids, one output line per input line.
+// `lrbench tokenize`: a JSON-lines file of texts (and optional second texts) through a checkpoint's
+// tokenizer (tokenizer.json, vocab.txt with its tokenizer_config.json, vocab.json + merges.txt, or T5's
+// spiece.model), to a JSON-lines file of input_ids (and token_type_ids), one output line per input line.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,7 +18,11 @@
 #include "harness/commands.h"
 #include "harness/flags.h"
 #include "harness/io/file.h"
-#include "tasks/tokenizers/wordpiece.h"
+#include "tasks/encode.h"
+#include "tasks/tokenizers/load.h"
+#include "tasks/tokenizers/sentencepiece/sentencepiece.h"
+#include "tasks/tokenizers/text_tokenizer.h"
+#include "tasks/tokenizers/utf8.h"
 
 namespace lrb {
 namespace {
@@ -36,8 +42,14 @@ void AppendIntArray(const char* name, const std::vector<int64_t>& values, std::s
   out->push_back(']');
 }
 
+// One of the two kinds of tokenizer the command reads.
+struct Tokenizer {
+  std::unique_ptr<TextTokenizer> text;          // encoders: special tokens, token types
+  std::unique_ptr<SentencePieceTokenizer> spm;  // T5: pieces + EOS, single texts
+};
+
 // One input line -> one output line (with its '\n'). Errors name the file and line.
-absl::Status TokenizeLine(const WordPieceTokenizer& tokenizer, std::string_view line, const std::string& path,
+absl::Status TokenizeLine(const Tokenizer& tokenizer, std::string_view line, const std::string& path,
                           int64_t line_number, int64_t max_length, std::string* out, int64_t* truncated) {
   const auto error = [&](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", path, line_number, what));
@@ -65,9 +77,20 @@ absl::Status TokenizeLine(const WordPieceTokenizer& tokenizer, std::string_view 
     return error(absl::StrCat("\"text_pair\" is ", pair->type_name(), ", expected a string or null"));
   }
   const std::string& a = text->get_ref<const std::string&>();
-  absl::StatusOr<WordPieceEncoding> encoding =
-      is_pair ? tokenizer.EncodePair(a, pair->get_ref<const std::string&>(), max_length)
-              : tokenizer.Encode(a, max_length);
+  if (tokenizer.spm) {
+    if (is_pair) return error("\"text_pair\" given, but T5's spiece.model encodes single texts");
+    int64_t cut = 0;
+    absl::StatusOr<std::vector<int64_t>> ids = PiecesWithEos(*tokenizer.spm, a, max_length, &cut);
+    if (!ids.ok()) return error(std::string(ids.status().message()));
+    *truncated += cut;
+    out->push_back('{');
+    AppendIntArray("input_ids", *ids, out);
+    out->append("}\n");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<TextEncoding> encoding =
+      is_pair ? tokenizer.text->EncodePair(a, pair->get_ref<const std::string&>(), max_length)
+              : tokenizer.text->Encode(a, max_length);
   if (!encoding.ok()) return error(std::string(encoding.status().message()));
   *truncated += encoding->num_truncated > 0;
   out->push_back('{');
@@ -88,10 +111,15 @@ int RunTokenize(int argc, char** argv) {
     std::fputs(Usage().c_str(), stdout);
     return 0;
   }
-  std::optional<std::string> vocab = flags.Take("vocab"), input = flags.Take("input"), output = flags.Take("output");
-  if (!vocab || !input || !output || !flags.Has("max_length")) {
+  // --vocab=FILE is the older name of --tokenizer=FILE.
+  std::optional<std::string> tokenizer_flag = flags.Take("tokenizer"), vocab = flags.Take("vocab");
+  if (tokenizer_flag && vocab) return Fail(absl::InvalidArgumentError("give --tokenizer or --vocab, not both"));
+  std::optional<std::string> tokenizer_path = tokenizer_flag ? tokenizer_flag : vocab;
+  std::optional<std::string> input = flags.Take("input"), output = flags.Take("output");
+  if (!tokenizer_path || !input || !output || !flags.Has("max_length")) {
     std::fprintf(stderr,
-                 "lrbench tokenize: --vocab, --input, --output and --max_length are required (see lrbench --help)\n");
+                 "lrbench tokenize: --tokenizer, --input, --output and --max_length are required (see lrbench "
+                 "--help)\n");
     return 2;
   }
   int64_t max_length = 0;
@@ -99,7 +127,7 @@ int RunTokenize(int argc, char** argv) {
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   if (!overwrite.ok()) return Fail(overwrite.status());
   if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
-  vocab = UserPath(*vocab);
+  tokenizer_path = UserPath(*tokenizer_path);
   input = UserPath(*input);
   output = UserPath(*output);
 
@@ -112,8 +140,16 @@ int RunTokenize(int argc, char** argv) {
     return Fail(absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *output)));
   }
 
-  absl::StatusOr<WordPieceTokenizer> tokenizer = WordPieceTokenizer::Load(*vocab);
-  if (!tokenizer.ok()) return Fail(tokenizer.status());
+  Tokenizer tokenizer;
+  if (std::filesystem::path(*tokenizer_path).filename() == "spiece.model") {
+    absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> spm = SentencePieceTokenizer::Load(*tokenizer_path);
+    if (!spm.ok()) return Fail(spm.status());
+    tokenizer.spm = std::move(*spm);
+  } else {
+    absl::StatusOr<std::unique_ptr<TextTokenizer>> text = LoadTextTokenizer(*tokenizer_path);
+    if (!text.ok()) return Fail(text.status());
+    tokenizer.text = std::move(*text);
+  }
   absl::StatusOr<std::string> contents = ReadFile(*input);
   if (!contents.ok()) {
     if (contents.status().code() == absl::StatusCode::kNotFound) {
@@ -133,7 +169,7 @@ int RunTokenize(int argc, char** argv) {
     if (end == std::string_view::npos) end = all.size();
     ++lines;
     const std::string_view line = all.substr(begin, end - begin);
-    if (absl::Status s = TokenizeLine(*tokenizer, line, *input, lines, max_length, &out, &truncated); !s.ok()) {
+    if (absl::Status s = TokenizeLine(tokenizer, line, *input, lines, max_length, &out, &truncated); !s.ok()) {
       return Fail(s);
     }
     begin = end + 1;

@@ -36,15 +36,19 @@ Commands:
                    [--generate=64] [--num_beams=1] [--device=cpu|cuda] [--data_dir=DIR] [--tokenizer=FILE]
                    [--threads=N] [--log_every=50] [--overwrite]
       Fine-tunes on the task's train split with the head it needs (a classifier with the task's
-      labels or a one-output regression head on BERT/DistilBERT, initialised when the checkpoint has
-      none; T5 sequence-to-sequence with teacher forcing), AdamW with decoupled weight decay (none on
+      labels or a one-output regression head on BERT/DistilBERT/RoBERTa, initialised when the
+      checkpoint has none; T5 sequence-to-sequence with teacher forcing), AdamW with decoupled weight decay (none on
       biases and LayerNorm), linear decay, gradient clipping, seeded length-bucketed batches; dev loss
       each epoch with progress and ETA on stderr; then scores the evaluation split with the task's
       metrics (T5: generated text, greedy or beam). Saves model, tokenizer, predictions_<split> (the
       format `lrbench score` reads) and finetune.json to DIR.
-  lrbench tokenize --vocab=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
-      BERT WordPiece: each line {"text": ..., "text_pair": ...} becomes {"input_ids", "token_type_ids"}
-      with [CLS]/[SEP], truncated to N (longest first for pairs).
+  lrbench tokenize --tokenizer=FILE --input=IN.jsonl --output=OUT.jsonl --max_length=N [--overwrite]
+      FILE is a tokenizer.json (BERT WordPiece, RoBERTa byte-level BPE; other components refused by
+      name), a vocab.txt (WordPiece; a tokenizer_config.json beside it sets do_lower_case,
+      strip_accents), a vocab.json with merges.txt beside it (RoBERTa) or T5's spiece.model (--vocab=FILE
+      is the older name). Each line {"text": ..., "text_pair": ...} becomes {"input_ids",
+      "token_type_ids"} with the tokenizer's special tokens ([CLS]/[SEP], <s>/</s>), truncated to N
+      (longest first for pairs); spiece.model: {"input_ids"}, pieces + EOS, single texts only.
   lrbench score --task=ID --predictions=FILE [--split=NAME] [--data_dir=DIR]
       Scores predictions against the split's gold labels (default: the task's evaluation split) and
       prints one JSON line of metrics. FILE is GLUE-style TSV (header 'index<TAB>prediction', labels by

@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "tasks/tokenizers/sentencepiece/sentencepiece.h"
-#include "tasks/tokenizers/wordpiece.h"
+#include "tasks/tokenizers/text_tokenizer.h"
 
 namespace lrb {
 namespace {
@@ -36,7 +36,8 @@ absl::Status AtExample(const TextExample& e, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrFormat("example %s: %s", e.id, status.message()));
 }
 
-// Pieces + EOS, truncated to `max_length` ids with the EOS kept last (HF T5 tokenizer, truncation=True).
+}  // namespace
+
 absl::StatusOr<std::vector<int64_t>> PiecesWithEos(const SentencePieceTokenizer& tokenizer, const std::string& text,
                                                    int64_t max_length, int64_t* truncated) {
   absl::StatusOr<std::vector<int64_t>> ids = tokenizer.Encode(text, /*add_eos=*/true);
@@ -49,11 +50,9 @@ absl::StatusOr<std::vector<int64_t>> PiecesWithEos(const SentencePieceTokenizer&
   return ids;
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<Example>> EncodeWordPiece(const TaskInfo& task, const std::vector<TextExample>& examples,
-                                                     const WordPieceTokenizer& tokenizer,
-                                                     const EncodeOptions& options, EncodeStats* stats) {
+absl::StatusOr<std::vector<Example>> EncodeText(const TaskInfo& task, const std::vector<TextExample>& examples,
+                                                const TextTokenizer& tokenizer, const EncodeOptions& options,
+                                                EncodeStats* stats) {
   if (task.kind == TaskKind::kSequenceToSequence) {
     return absl::InvalidArgumentError(absl::StrFormat("%s is a sequence-to-sequence task: use a T5 model", task.id));
   }
@@ -61,9 +60,8 @@ absl::StatusOr<std::vector<Example>> EncodeWordPiece(const TaskInfo& task, const
   absl::StatusOr<std::vector<Example>> out =
       EncodeAll(examples, options.threads, [&](size_t i, Example* example) -> absl::Status {
         const TextExample& e = examples[i];
-        absl::StatusOr<WordPieceEncoding> enc = task.pair
-                                                    ? tokenizer.EncodePair(e.text, e.text_pair, options.max_length)
-                                                    : tokenizer.Encode(e.text, options.max_length);
+        absl::StatusOr<TextEncoding> enc = task.pair ? tokenizer.EncodePair(e.text, e.text_pair, options.max_length)
+                                                     : tokenizer.Encode(e.text, options.max_length);
         if (!enc.ok()) return AtExample(e, enc.status());
         if (enc->num_truncated > 0) ++truncated;
         example->input_ids = std::move(enc->input_ids);

@@ -1,6 +1,7 @@
-// From TextExamples to the token ids a model trains and evaluates on: BERT WordPiece for encoder heads
-// ([CLS] A [SEP] (B [SEP]), longest-first truncation, token types), T5 SentencePiece for sequence-to-
-// sequence tasks (prefix + source with EOS, target with EOS), as the Hugging Face tokenizers do.
+// From TextExamples to the token ids a model trains and evaluates on: the encoder's TextTokenizer for
+// classification and regression heads (BERT WordPiece [CLS] A [SEP] (B [SEP]), RoBERTa's byte-level BPE
+// <s> A </s></s> B </s>; longest-first truncation, token types), T5 SentencePiece for sequence-to-sequence
+// tasks (prefix + source with EOS, target with EOS), as the Hugging Face tokenizers do.
 #ifndef LRB_TASKS_ENCODE_H_
 #define LRB_TASKS_ENCODE_H_
 
@@ -13,10 +14,10 @@
 
 namespace lrb {
 
-class WordPieceTokenizer;
+class TextTokenizer;
 class SentencePieceTokenizer;
 
-// One tokenized example. Encoder models: [CLS] ... [SEP] ids with their token types and the label (a class
+// One tokenized example. Encoder models: the tokenizer's template ([CLS] ... [SEP]) ids with their token types and the label (a class
 // index, or the target value of a one-output regression head). T5: input_ids (token types and label
 // unused) and target_ids, the tokenized target ending with EOS and without the decoder start token (what
 // Hugging Face calls labels).
@@ -40,9 +41,14 @@ struct EncodeStats {
 };
 
 // Classification and regression tasks (single sentences or pairs). Errors name the example id.
-absl::StatusOr<std::vector<Example>> EncodeWordPiece(const TaskInfo& task, const std::vector<TextExample>& examples,
-                                                     const WordPieceTokenizer& tokenizer,
-                                                     const EncodeOptions& options, EncodeStats* stats = nullptr);
+absl::StatusOr<std::vector<Example>> EncodeText(const TaskInfo& task, const std::vector<TextExample>& examples,
+                                                const TextTokenizer& tokenizer, const EncodeOptions& options,
+                                                EncodeStats* stats = nullptr);
+
+// T5's source or target: pieces + EOS, truncated to max_length ids with the EOS kept last (HF T5
+// tokenizer, truncation=True); *truncated is incremented when pieces were cut.
+absl::StatusOr<std::vector<int64_t>> PiecesWithEos(const SentencePieceTokenizer& tokenizer, const std::string& text,
+                                                   int64_t max_length, int64_t* truncated);
 
 // Sequence-to-sequence tasks: source = prefix + text (CR LF and CR become LF), truncated to
 // max_length - 1 pieces + EOS; target likewise with max_target_length.

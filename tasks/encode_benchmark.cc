@@ -3,11 +3,11 @@
 //
 // Names:
 //   read/<data>                                   ReadSplit (open, parse, validate UTF-8), one thread
-//   tokenize/<data>/max_length:<n>/threads:<t>    EncodeWordPiece on the examples already in memory
+//   tokenize/<data>/max_length:<n>/threads:<t>    EncodeText on the examples already in memory
 //   read_tokenize/<data>/max_length:<n>/threads:<t>   both, as `lrbench finetune` does before training
 // <data> is imdb_train (the 25,000 reviews) when a data root holds it, else imdb_train_10k (the embedded
 // default's 10,000-review subset), and sst2_train (67,349 sentences). Reading is single-threaded; <t> is
-// EncodeOptions::threads (OpenMP inside EncodeWordPiece).
+// EncodeOptions::threads (OpenMP inside EncodeText).
 //
 // Counters: items_per_second = examples/s; bytes_per_second = bytes of the split's file per second (the
 // same denominator for all three kinds, so their rates compare directly); tokens_per_second = ids produced
@@ -130,7 +130,7 @@ void BM_Tokenize(benchmark::State& state, const Dataset* d, int threads) {
   options.threads = threads;
   int64_t tokens = 0;
   for (auto _ : state) {
-    absl::StatusOr<std::vector<Example>> encoded = EncodeWordPiece(*d->task, d->examples, *tokenizer, options);
+    absl::StatusOr<std::vector<Example>> encoded = EncodeText(*d->task, d->examples, *tokenizer, options);
     if (!encoded.ok()) return Skip(state, encoded.status());
     tokens = CountIds(*encoded);
     benchmark::DoNotOptimize(encoded->data());
@@ -148,7 +148,7 @@ void BM_ReadTokenize(benchmark::State& state, const Dataset* d, std::vector<std:
   for (auto _ : state) {
     absl::StatusOr<ReadResult> read = ReadData(*d, roots);
     if (!read.ok()) return Skip(state, read.status());
-    absl::StatusOr<std::vector<Example>> encoded = EncodeWordPiece(*d->task, read->examples, *tokenizer, options);
+    absl::StatusOr<std::vector<Example>> encoded = EncodeText(*d->task, read->examples, *tokenizer, options);
     if (!encoded.ok()) return Skip(state, encoded.status());
     tokens = CountIds(*encoded);
     benchmark::DoNotOptimize(encoded->data());

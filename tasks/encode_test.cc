@@ -34,12 +34,12 @@ std::vector<TextExample> Split(const std::string& task, const std::string& split
   return r.ok() ? r->examples : std::vector<TextExample>{};
 }
 
-TEST(EncodeWordPiece, SingleAndPairTasksAsTheTokenizerDoes) {
+TEST(EncodeText, SingleAndPairTasksAsTheTokenizerDoes) {
   const WordPieceTokenizer bert = Bert();
   EncodeOptions options;
   options.max_length = 64;
   const std::vector<TextExample> sst2 = Split("glue/sst2", "dev");
-  absl::StatusOr<std::vector<Example>> encoded = EncodeWordPiece(Task("glue/sst2"), sst2, bert, options);
+  absl::StatusOr<std::vector<Example>> encoded = EncodeText(Task("glue/sst2"), sst2, bert, options);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   ASSERT_EQ(encoded->size(), sst2.size());
   for (size_t i = 0; i < sst2.size(); i += 97) {
@@ -49,7 +49,7 @@ TEST(EncodeWordPiece, SingleAndPairTasksAsTheTokenizerDoes) {
   }
   const std::vector<TextExample> rte = Split("glue/rte", "dev");
   EncodeStats stats;
-  encoded = EncodeWordPiece(Task("glue/rte"), rte, bert, options, &stats);
+  encoded = EncodeText(Task("glue/rte"), rte, bert, options, &stats);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ((*encoded)[0].input_ids, bert.EncodePair(rte[0].text, rte[0].text_pair, 64)->input_ids);
   EXPECT_EQ((*encoded)[0].token_type_ids.back(), 1);
@@ -57,13 +57,13 @@ TEST(EncodeWordPiece, SingleAndPairTasksAsTheTokenizerDoes) {
   EXPECT_LT(stats.truncated_inputs, static_cast<int64_t>(rte.size()));
 }
 
-TEST(EncodeWordPiece, ThreadCountDoesNotChangeTheResult) {
+TEST(EncodeText, ThreadCountDoesNotChangeTheResult) {
   const WordPieceTokenizer bert = Bert();
   const std::vector<TextExample> mrpc = Split("glue/mrpc", "dev");
   EncodeOptions one, two;
   two.threads = 2;
-  absl::StatusOr<std::vector<Example>> a = EncodeWordPiece(Task("glue/mrpc"), mrpc, bert, one);
-  absl::StatusOr<std::vector<Example>> b = EncodeWordPiece(Task("glue/mrpc"), mrpc, bert, two);
+  absl::StatusOr<std::vector<Example>> a = EncodeText(Task("glue/mrpc"), mrpc, bert, one);
+  absl::StatusOr<std::vector<Example>> b = EncodeText(Task("glue/mrpc"), mrpc, bert, two);
   ASSERT_TRUE(a.ok() && b.ok());
   for (size_t i = 0; i < a->size(); ++i) {
     ASSERT_EQ((*a)[i].input_ids, (*b)[i].input_ids) << i;
@@ -71,17 +71,17 @@ TEST(EncodeWordPiece, ThreadCountDoesNotChangeTheResult) {
   }
 }
 
-TEST(EncodeWordPiece, ErrorsNameTheExample) {
+TEST(EncodeText, ErrorsNameTheExample) {
   const WordPieceTokenizer bert = Bert();
   TextExample ok, bad;
   ok.id = "1";
   ok.text = "fine";
   bad.id = "17";
   bad.text = "bad \xff byte";
-  absl::StatusOr<std::vector<Example>> r = EncodeWordPiece(Task("glue/sst2"), {ok, bad, ok}, bert, {});
+  absl::StatusOr<std::vector<Example>> r = EncodeText(Task("glue/sst2"), {ok, bad, ok}, bert, {});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("example 17: "));
-  EXPECT_THAT(EncodeWordPiece(Task("samsum"), {ok}, bert, {}).status().message(), HasSubstr("use a T5 model"));
+  EXPECT_THAT(EncodeText(Task("samsum"), {ok}, bert, {}).status().message(), HasSubstr("use a T5 model"));
 }
 
 TEST(EncodeSentencePiece, PrefixEosAndTruncationAsHuggingFace) {

@@ -188,6 +188,18 @@ class Runner {
                  {"train_split", data.train_split}, {"train", sha("train")}, {"tokenizer", sha("tokenizer")},
                  {"max_train_examples", run.max_train_examples}};
     base["recipe"] = run.finetune_base ? Json::parse(RecipeJson(*run.finetune_base)) : Json(nullptr);
+    // Tokenizer settings beyond the file's bytes (tokenizer_config.json's do_lower_case = false, ...); absent
+    // when none, so that the ids of runs on a default tokenizer stay as they were.
+    if (!data.tokenizer_settings.empty()) base["tokenizer_settings"] = data.tokenizer_settings;
+    // The tokenizer's other files (merges.txt beside a vocab.json), tokenizer_config.json aside (its effect
+    // is in the settings).
+    for (size_t i = 1; i < data.tokenizer_files.size(); ++i) {
+      const std::string name = std::filesystem::path(data.tokenizer_files[i]).filename().string();
+      if (name == "tokenizer_config.json") continue;
+      absl::StatusOr<FileHash> h = HashFile(data.tokenizer_files[i]);
+      if (!h.ok()) return h.status();
+      base["tokenizer_" + name] = h->sha256;
+    }
     Json id = {{"version", kRunnerVersion}, {"base", base}, {"eval", sha("eval")},
                {"spec", Json::parse(RunSpecJson(run))}, {"device", options_.device}};
     return std::make_pair(Hash16(base.dump()), Hash16(id.dump()));

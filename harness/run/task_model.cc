@@ -1,6 +1,7 @@
 #include "harness/run/task_model.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <numeric>
 #include <random>
@@ -14,7 +15,8 @@
 #include "harness/io/file.h"
 #include "harness/model/config.h"
 #include "tasks/data.h"
-#include "tasks/tokenizers/wordpiece.h"
+#include "tasks/tokenizers/load.h"
+#include "tasks/tokenizers/text_tokenizer.h"
 
 namespace lrb {
 namespace {
@@ -42,11 +44,6 @@ absl::Status CheckFamily(const TaskInfo& task, ModelFamily family, const std::st
   if (!seq2seq && family == ModelFamily::kT5) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s needs an encoder with a classification head; %s is a T5 model", task.id, model_dir));
-  }
-  if (family == ModelFamily::kRoberta) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "%s: RoBERTa's byte-level BPE tokenizer is not implemented; fine-tune BERT or DistilBERT checkpoints",
-        model_dir));
   }
   return absl::OkStatus();
 }
@@ -124,11 +121,19 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
     return s;
   }
   const bool seq2seq = task.kind == TaskKind::kSequenceToSequence;
-  data.tokenizer_path = !options.tokenizer.empty() ? options.tokenizer
-                                                   : model_dir + (seq2seq ? "/spiece.model" : "/vocab.txt");
+  if (seq2seq) {
+    data.tokenizer_path = !options.tokenizer.empty() ? options.tokenizer : model_dir + "/spiece.model";
+  } else if (!options.tokenizer.empty()) {
+    data.tokenizer_path = options.tokenizer;
+  } else {
+    absl::StatusOr<std::string> found = FindTokenizerFile(model_dir);
+    if (!found.ok()) return found.status();
+    data.tokenizer_path = *found;
+  }
   if (!PathExists(data.tokenizer_path)) {
     return absl::NotFoundError(absl::StrFormat("tokenizer %s not found (pass --tokenizer=FILE)", data.tokenizer_path));
   }
+  data.tokenizer_files = {data.tokenizer_path};
   if (seq2seq) {
     absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> spm = SentencePieceTokenizer::Load(data.tokenizer_path);
     if (!spm.ok()) return spm.status();
@@ -139,15 +144,57 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
       if (!encoded.ok()) return encoded.status();
       *out = std::move(*encoded);
     }
-  } else {
-    absl::StatusOr<WordPieceTokenizer> wordpiece = WordPieceTokenizer::Load(data.tokenizer_path);
-    if (!wordpiece.ok()) return wordpiece.status();
-    for (auto [text, out, stats] : {std::make_tuple(&data.train_text, &data.train, &data.train_stats),
-                                    std::make_tuple(&data.eval_text, &data.eval, &data.eval_stats)}) {
-      absl::StatusOr<std::vector<Example>> encoded = EncodeWordPiece(task, *text, *wordpiece, options.encode, stats);
-      if (!encoded.ok()) return encoded.status();
-      *out = std::move(*encoded);
+    return data;
+  }
+  TokenizerConfig tokenizer_config;
+  absl::StatusOr<std::unique_ptr<TextTokenizer>> tokenizer = LoadTextTokenizer(data.tokenizer_path, &tokenizer_config);
+  if (!tokenizer.ok()) return tokenizer.status();
+  data.tokenizer_settings = (*tokenizer)->Settings();
+  const std::filesystem::path dir = std::filesystem::path(data.tokenizer_path).parent_path();
+  const std::string name = std::filesystem::path(data.tokenizer_path).filename().string();
+  // vocab.txt: its tokenizer_config.json; vocab.json: also its merges.txt; tokenizer.json: itself alone.
+  for (const std::string sibling : {"merges.txt", "tokenizer_config.json"}) {
+    const std::string path = (dir / sibling).string();
+    const bool belongs = name == "vocab.json" || (name == "vocab.txt" && sibling == "tokenizer_config.json");
+    if (belongs && PathExists(path)) {
+      data.tokenizer_files.push_back(path);
     }
+  }
+  if (tokenizer_config.model_max_length && options.encode.max_length > *tokenizer_config.model_max_length) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "max_length %d is above the tokenizer's model_max_length %d (%s/tokenizer_config.json)",
+        options.encode.max_length, *tokenizer_config.model_max_length, dir.string()));
+  }
+  absl::StatusOr<ModelConfig> config = ReadModelConfig(model_dir);
+  if (!config.ok()) return config.status();
+  if ((*tokenizer)->pad_id() >= 0 && (*tokenizer)->pad_id() != config->pad_token_id) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "tokenizer %s pads with id %d, but %s/config.json has pad_token_id %d", data.tokenizer_path,
+        (*tokenizer)->pad_id(), model_dir, config->pad_token_id));
+  }
+  for (auto [text, out, stats] : {std::make_tuple(&data.train_text, &data.train, &data.train_stats),
+                                  std::make_tuple(&data.eval_text, &data.eval, &data.eval_stats)}) {
+    absl::StatusOr<std::vector<Example>> encoded = EncodeText(task, *text, **tokenizer, options.encode, stats);
+    if (!encoded.ok()) return encoded.status();
+    *out = std::move(*encoded);
+  }
+  // The ids must index the checkpoint's embeddings (DistilBERT has no token types).
+  int64_t max_id = -1, max_type = -1;
+  for (const std::vector<Example>* examples : {&data.train, &data.eval}) {
+    for (const Example& e : *examples) {
+      for (int64_t id : e.input_ids) max_id = std::max(max_id, id);
+      for (int64_t t : e.token_type_ids) max_type = std::max(max_type, t);
+    }
+  }
+  if (max_id >= config->vocab_size) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("tokenizer %s gives token id %d, but %s/config.json has vocab_size %d", data.tokenizer_path,
+                        max_id, model_dir, config->vocab_size));
+  }
+  if (family != ModelFamily::kDistilBert && max_type >= std::max<int64_t>(config->type_vocab_size, 1)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "tokenizer %s gives token type %d, but %s/config.json has type_vocab_size %d (a %s checkpoint's tokenizer?)",
+        data.tokenizer_path, max_type, model_dir, config->type_vocab_size, FamilyName(family)));
   }
   return data;
 }

@@ -29,7 +29,9 @@ struct TaskDataOptions {
   std::string eval_split;               // empty: the task's evaluation split
   int64_t max_train_examples = 0;       // 0: all; else a random subset (seed kSubsetSeed), in file order
   int64_t max_eval_examples = 0;        // 0: all; likewise
-  std::string tokenizer;                // empty: MODEL_DIR/vocab.txt (WordPiece) or MODEL_DIR/spiece.model (T5)
+  // empty: the checkpoint's own (tasks/tokenizers/load.h: MODEL_DIR/tokenizer.json, else vocab.txt with
+  // tokenizer_config.json, else vocab.json + merges.txt; T5: MODEL_DIR/spiece.model)
+  std::string tokenizer;
   EncodeOptions encode;                 // max lengths, T5 source prefix, threads
 };
 
@@ -41,12 +43,19 @@ struct TaskData {
   std::vector<Example> train, eval;      // tokenized, aligned with the texts
   EncodeStats train_stats, eval_stats;
   std::string tokenizer_path;
+  // The files that make the tokenizer (tokenizer_path first, then e.g. tokenizer_config.json, merges.txt):
+  // what a fine-tuned model's folder gets a copy of.
+  std::vector<std::string> tokenizer_files;
+  // TextTokenizer::Settings(): what changes the encodings beyond tokenizer_path's bytes ("" for none).
+  std::string tokenizer_settings;
   std::unique_ptr<SentencePieceTokenizer> spm;  // T5 tasks: decodes generated ids
 };
 
 // Reads and tokenizes the splits for a model of family `family` stored in `model_dir`. Refuses a task the
-// family cannot run (a sequence-to-sequence task needs T5; classification and regression need an
-// encoder with a WordPiece vocabulary: BERT or DistilBERT).
+// family cannot run (a sequence-to-sequence task needs T5; classification and regression an encoder:
+// BERT, DistilBERT or RoBERTa), and a tokenizer that does not fit the checkpoint's config.json (an id at or
+// above vocab_size, a token type at or above type_vocab_size, a padding id other than pad_token_id, a
+// max_length above tokenizer_config.json's model_max_length).
 absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, const std::string& model_dir,
                                       const TaskDataOptions& options);
 

@@ -7,11 +7,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "tasks/tokenizers/utf8.h"
 
 namespace lrb {
 namespace {
@@ -22,61 +25,6 @@ constexpr const char* kSpecialTokens[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[
 constexpr const char* kRequiredTokens[] = {"[CLS]", "[SEP]", "[UNK]", "[PAD]"};
 
 constexpr char32_t kSpace = U' ';
-
-// The length of the valid UTF-8 sequence starting at text[i], or 0 when it is not valid
-// (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF).
-// Stores the code point in *cp.
-size_t DecodeUtf8(std::string_view text, size_t i, char32_t* cp) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  }
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // Allowed range of the second byte.
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > text.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  char32_t value = b0 & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) {
-    const unsigned char b = byte(i + k);
-    if ((b & 0xC0) != 0x80) return 0;
-    value = (value << 6) | (b & 0x3F);
-  }
-  *cp = value;
-  return len;
-}
-
-void AppendUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 bool IsAsciiPunctuation(char32_t cp) {
   return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
@@ -127,10 +75,16 @@ void CanonicallyOrder(std::vector<char32_t>* chars) {
   }
 }
 
-// Steps 2-4 on one code point of valid input, up to canonical ordering: appends the cleaned,
-// CJK-spaced and (with strip_accents) decomposed code points to `chars`.
-void NormalizeCodePoint(char32_t cp, bool strip_accents, std::vector<char32_t>* chars, bool* unordered) {
-  if (cp < 0x80) {
+// Steps 2-4 on one code point of valid input, up to canonical ordering: appends the cleaned (with
+// clean_text), CJK-spaced (with handle_chinese_chars) and (with strip_accents) decomposed code points to
+// `chars`.
+void NormalizeCodePoint(char32_t cp, const WordPieceOptions& options, std::vector<char32_t>* chars,
+                        bool* unordered) {
+  const bool strip_accents = options.strip_accents;
+  if (!options.clean_text) {
+    // No cleaning: whitespace and control characters stay as they are (the pre-tokenizer splits at
+    // White_Space).
+  } else if (cp < 0x80) {
     // Cleaning: \t \n \r are whitespace; other C0 controls and DEL are dropped.
     if (cp == '\t' || cp == '\n' || cp == '\r' || cp == ' ') {
       chars->push_back(kSpace);
@@ -139,17 +93,22 @@ void NormalizeCodePoint(char32_t cp, bool strip_accents, std::vector<char32_t>* 
     }
     return;
   }
-  if (cp == 0xFFFD) return;
-  const utf8proc_property_t* property = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
-  const int category = property->category;
-  if (category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF || category == UTF8PROC_CATEGORY_CO) {
+  if (options.clean_text) {
+    if (cp == 0xFFFD) return;
+    const int category = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp))->category;
+    if (category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF || category == UTF8PROC_CATEGORY_CO) {
+      return;
+    }
+    if (category == UTF8PROC_CATEGORY_ZS || cp == 0x2028 || cp == 0x2029) {
+      chars->push_back(kSpace);
+      return;
+    }
+  }
+  if (cp < 0x80) {
+    chars->push_back(cp);
     return;
   }
-  if (category == UTF8PROC_CATEGORY_ZS || cp == 0x2028 || cp == 0x2029) {
-    chars->push_back(kSpace);
-    return;
-  }
-  const bool cjk = IsCjkIdeograph(cp);
+  const bool cjk = options.handle_chinese_chars && IsCjkIdeograph(cp);
   if (cjk) chars->push_back(kSpace);
   if (!strip_accents) {
     chars->push_back(cp);
@@ -168,23 +127,6 @@ void NormalizeCodePoint(char32_t cp, bool strip_accents, std::vector<char32_t>* 
 }
 
 }  // namespace
-
-absl::Status ValidateUtf8(std::string_view text) {
-  char32_t cp = 0;
-  for (size_t i = 0; i < text.size();) {
-    if (static_cast<unsigned char>(text[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t len = DecodeUtf8(text, i, &cp);
-    if (len == 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("invalid UTF-8 at byte offset %d (byte 0x%02x)", i,
-                                                        static_cast<unsigned char>(text[i])));
-    }
-    i += len;
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<WordPieceTokenizer> WordPieceTokenizer::Load(const std::string& vocab_path,
                                                             const WordPieceOptions& options) {
@@ -212,46 +154,38 @@ absl::StatusOr<WordPieceTokenizer> WordPieceTokenizer::Load(const std::string& v
 absl::StatusOr<WordPieceTokenizer> WordPieceTokenizer::FromVocabText(std::string_view vocab_text,
                                                                      const std::string& source_name,
                                                                      const WordPieceOptions& options) {
-  if (options.max_input_chars_per_word < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("max_input_chars_per_word=%d: expected at least 1", options.max_input_chars_per_word));
-  }
-  WordPieceTokenizer t;
-  t.options_ = options;
+  std::vector<std::string> entries;
   size_t begin = 0;
   while (begin < vocab_text.size()) {
     size_t end = vocab_text.find('\n', begin);
     const size_t next = end == std::string_view::npos ? vocab_text.size() : end + 1;
     if (end == std::string_view::npos) end = vocab_text.size();
     if (end > begin && vocab_text[end - 1] == '\r') --end;
-    std::string token(vocab_text.substr(begin, end - begin));
-    const int64_t id = static_cast<int64_t>(t.id_to_token_.size());
-    auto [it, inserted] = t.vocab_.emplace(token, id);
-    if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: token '%s' repeats line %d", source_name, id + 1,
-                                                        token, it->second + 1));
-    }
-    t.max_token_bytes_ = std::max(t.max_token_bytes_, token.size());
-    if (token.size() > 2 && token[0] == '#' && token[1] == '#') {
-      t.continuation_.emplace(token.substr(2), id);
-      t.max_continuation_bytes_ = std::max(t.max_continuation_bytes_, token.size() - 2);
-    }
-    t.id_to_token_.push_back(std::move(token));
+    entries.emplace_back(vocab_text.substr(begin, end - begin));
     begin = next;
+  }
+  WordPieceTokenizer t;
+  if (absl::Status s = t.Build(std::move(entries), options, [&](int64_t id, const std::string& token, int64_t first) {
+        return absl::StrFormat("%s:%d: token '%s' repeats line %d", source_name, id + 1, token, first + 1);
+      });
+      !s.ok()) {
+    return s;
   }
   std::vector<std::string> missing;
   for (const char* token : kRequiredTokens) {
     if (!t.vocab_.contains(token)) missing.push_back(token);
   }
   if (!missing.empty()) {
-    std::string list;
-    for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
     return absl::InvalidArgumentError(absl::StrFormat("%s: vocabulary of %d tokens lacks the special token(s) %s",
-                                                      source_name, t.id_to_token_.size(), list));
+                                                      source_name, t.id_to_token_.size(),
+                                                      absl::StrJoin(missing, ", ")));
+  }
+  if (options.unk_token != "[UNK]") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: a vocab.txt tokenizer uses [UNK], not unk_token '%s'", source_name, options.unk_token));
   }
   t.cls_id_ = t.vocab_.at("[CLS]");
   t.sep_id_ = t.vocab_.at("[SEP]");
-  t.unk_id_ = t.vocab_.at("[UNK]");
   t.pad_id_ = t.vocab_.at("[PAD]");
   t.mask_id_ = t.TokenToId("[MASK]");
   for (const char* token : kSpecialTokens) {
@@ -259,6 +193,51 @@ absl::StatusOr<WordPieceTokenizer> WordPieceTokenizer::FromVocabText(std::string
     if (id >= 0) t.special_tokens_.emplace_back(token, id);
   }
   return t;
+}
+
+absl::StatusOr<WordPieceTokenizer> WordPieceTokenizer::FromVocab(std::vector<std::string> entries,
+                                                                 const std::string& source_name,
+                                                                 const WordPieceOptions& options) {
+  WordPieceTokenizer t;
+  if (absl::Status s = t.Build(std::move(entries), options, [&](int64_t id, const std::string& token, int64_t first) {
+        return absl::StrFormat("%s: token '%s' has ids %d and %d", source_name, token, first, id);
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (t.unk_id_ < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: vocabulary of %d tokens lacks the unknown token '%s'",
+                                                      source_name, t.id_to_token_.size(), options.unk_token));
+  }
+  t.cls_id_ = t.TokenToId("[CLS]");
+  t.sep_id_ = t.TokenToId("[SEP]");
+  t.pad_id_ = t.TokenToId("[PAD]");
+  t.mask_id_ = t.TokenToId("[MASK]");
+  return t;
+}
+
+absl::Status WordPieceTokenizer::Build(std::vector<std::string> entries, const WordPieceOptions& options,
+                                       const std::function<std::string(int64_t, const std::string&, int64_t)>&
+                                           repeated) {
+  if (options.max_input_chars_per_word < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("max_input_chars_per_word=%d: expected at least 1", options.max_input_chars_per_word));
+  }
+  options_ = options;
+  id_to_token_ = std::move(entries);
+  for (size_t i = 0; i < id_to_token_.size(); ++i) {
+    const std::string& token = id_to_token_[i];
+    const int64_t id = static_cast<int64_t>(i);
+    auto [it, inserted] = vocab_.emplace(token, id);
+    if (!inserted) return absl::InvalidArgumentError(repeated(id, token, it->second));
+    max_token_bytes_ = std::max(max_token_bytes_, token.size());
+    if (token.size() > 2 && token[0] == '#' && token[1] == '#') {
+      continuation_.emplace(token.substr(2), id);
+      max_continuation_bytes_ = std::max(max_continuation_bytes_, token.size() - 2);
+    }
+  }
+  unk_id_ = TokenToId(options.unk_token);
+  return absl::OkStatus();
 }
 
 int64_t WordPieceTokenizer::TokenToId(std::string_view token) const {
@@ -316,7 +295,7 @@ void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* 
   char32_t cp = 0;
   for (size_t i = 0; i < piece.size();) {
     i += DecodeUtf8(piece, i, &cp);  // The input was checked: the length is at least 1.
-    NormalizeCodePoint(cp, options_.strip_accents, &chars, &unordered);
+    NormalizeCodePoint(cp, options_, &chars, &unordered);
   }
   if (unordered) CanonicallyOrder(&chars);
   // Rest of step 4, step 5 (and step 6 per word).
@@ -334,7 +313,7 @@ void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* 
   };
   for (char32_t c : chars) {
     if (c < 0x80) {
-      if (c == kSpace) {
+      if (c == kSpace || (c >= '\t' && c <= '\r')) {  // \t-\r only without clean_text
         flush();
       } else if (IsAsciiPunctuation(c)) {
         flush();
@@ -346,6 +325,10 @@ void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* 
         word.push_back(static_cast<char>(c));
         ++word_chars;
       }
+      continue;
+    }
+    if (IsWhiteSpace(c)) {  // Only without clean_text, which maps or drops all White_Space.
+      flush();
       continue;
     }
     const int category = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->category;
@@ -403,6 +386,24 @@ absl::Status WordPieceTokenizer::Run(std::string_view text, std::vector<int64_t>
   return absl::OkStatus();
 }
 
+absl::Status WordPieceTokenizer::AppendPieceIds(std::string_view text, std::vector<int64_t>* ids) const {
+  if (absl::Status s = ValidateUtf8(text); !s.ok()) return s;
+  RunPiece(text, ids, nullptr);
+  return absl::OkStatus();
+}
+
+std::string WordPieceTokenizer::Settings() const {
+  const WordPieceOptions defaults;
+  if (options_.lowercase == defaults.lowercase && options_.strip_accents == defaults.strip_accents &&
+      options_.clean_text == defaults.clean_text && options_.handle_chinese_chars == defaults.handle_chinese_chars &&
+      options_.max_input_chars_per_word == defaults.max_input_chars_per_word) {
+    return "";
+  }
+  return absl::StrFormat("lowercase=%d,strip_accents=%d,clean_text=%d,handle_chinese_chars=%d,max_chars=%d",
+                         options_.lowercase, options_.strip_accents, options_.clean_text,
+                         options_.handle_chinese_chars, options_.max_input_chars_per_word);
+}
+
 absl::StatusOr<std::vector<std::string>> WordPieceTokenizer::BasicTokenize(std::string_view text) const {
   std::vector<std::string> words;
   if (absl::Status s = Run(text, nullptr, &words); !s.ok()) return s;
@@ -424,12 +425,13 @@ absl::StatusOr<std::vector<std::string>> WordPieceTokenizer::Tokenize(std::strin
   return tokens;
 }
 
-absl::StatusOr<WordPieceEncoding> WordPieceTokenizer::Encode(std::string_view text, int64_t max_length) const {
+absl::StatusOr<TextEncoding> WordPieceTokenizer::Encode(std::string_view text, int64_t max_length) const {
   if (max_length < 2) {
     return absl::InvalidArgumentError(
         absl::StrFormat("max_length=%d is too small for [CLS] text [SEP]: expected at least 2", max_length));
   }
-  WordPieceEncoding encoding;
+  if (cls_id_ < 0 || sep_id_ < 0) return absl::FailedPreconditionError("the vocabulary lacks [CLS] or [SEP]");
+  TextEncoding encoding;
   std::vector<int64_t>& ids = encoding.input_ids;
   ids.push_back(cls_id_);
   if (absl::Status s = Run(text, &ids, nullptr); !s.ok()) return s;
@@ -443,12 +445,13 @@ absl::StatusOr<WordPieceEncoding> WordPieceTokenizer::Encode(std::string_view te
   return encoding;
 }
 
-absl::StatusOr<WordPieceEncoding> WordPieceTokenizer::EncodePair(std::string_view text, std::string_view text_pair,
+absl::StatusOr<TextEncoding> WordPieceTokenizer::EncodePair(std::string_view text, std::string_view text_pair,
                                                                  int64_t max_length) const {
   if (max_length < 3) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "max_length=%d is too small for [CLS] text [SEP] text_pair [SEP]: expected at least 3", max_length));
   }
+  if (cls_id_ < 0 || sep_id_ < 0) return absl::FailedPreconditionError("the vocabulary lacks [CLS] or [SEP]");
   std::vector<int64_t> a, b;
   if (absl::Status s = Run(text, &a, nullptr); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("first text: %s", std::string(s.message())));
@@ -456,22 +459,8 @@ absl::StatusOr<WordPieceEncoding> WordPieceTokenizer::EncodePair(std::string_vie
   if (absl::Status s = Run(text_pair, &b, nullptr); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("second text: %s", std::string(s.message())));
   }
-  // tokenizers' LongestFirst (utils/truncation.rs), restated.
-  const size_t budget = static_cast<size_t>(max_length - 3);
-  WordPieceEncoding encoding;
-  if (a.size() + b.size() > budget) {
-    const bool a_longer = a.size() > b.size();  // With equal lengths the second is "the longer".
-    std::vector<int64_t>& shorter = a_longer ? b : a;
-    std::vector<int64_t>& longer = a_longer ? a : b;
-    size_t keep_shorter = shorter.size(), keep_longer = budget - shorter.size();
-    if (2 * shorter.size() > budget) {
-      keep_shorter = budget / 2;
-      keep_longer = budget - keep_shorter;
-    }
-    encoding.num_truncated = static_cast<int64_t>(a.size() + b.size() - keep_shorter - keep_longer);
-    shorter.resize(keep_shorter);
-    longer.resize(keep_longer);
-  }
+  TextEncoding encoding;
+  encoding.num_truncated = TruncateLongestFirst(max_length, 3, &a, &b);
   std::vector<int64_t>& ids = encoding.input_ids;
   ids.reserve(a.size() + b.size() + 3);
   ids.push_back(cls_id_);

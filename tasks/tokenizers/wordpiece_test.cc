@@ -112,7 +112,7 @@ TEST(WordPieceFixtureTest, ReproducesEveryHuggingFaceCase) {
     const auto expected_types = k.at("token_type_ids").get<std::vector<int64_t>>();
     const auto expected_tokens = k.at("tokens").get<std::vector<std::string>>();
 
-    absl::StatusOr<WordPieceEncoding> encoding = is_pair ? tokenizer.EncodePair(text, text_pair, kPairMaxLength)
+    absl::StatusOr<TextEncoding> encoding = is_pair ? tokenizer.EncodePair(text, text_pair, kPairMaxLength)
                                                          : tokenizer.Encode(text, kSingleMaxLength);
     std::string problem;
     std::vector<std::string> tokens;
@@ -256,7 +256,7 @@ TEST(WordPieceTest, InvalidUtf8IsAnErrorWithTheOffset) {
     EXPECT_EQ(ids.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(ids.status().message()), HasSubstr(absl::StrFormat("byte offset %d", offset)));
   }
-  absl::StatusOr<WordPieceEncoding> pair = t.EncodePair("fine", "bad \xff", 16);
+  absl::StatusOr<TextEncoding> pair = t.EncodePair("fine", "bad \xff", 16);
   ASSERT_FALSE(pair.ok());
   EXPECT_THAT(std::string(pair.status().message()), HasSubstr("second text: invalid UTF-8 at byte offset 4"));
   EXPECT_FALSE(t.Encode("\xfe", 16).ok());
@@ -293,14 +293,14 @@ TEST(WordPieceTest, SpecialTokensInTextStayWhole) {
   EXPECT_THAT(Tokens("Hello [MASK] world[SEP]x"), ElementsAre("hello", "[MASK]", "world", "[SEP]", "x"));
   // Case-sensitive and exact: these are ordinary text.
   EXPECT_THAT(Tokens("[mask] [MASK"), ElementsAre("[", "mask", "]", "[", "mask"));
-  absl::StatusOr<WordPieceEncoding> e = t.Encode("[CLS]", 8);
+  absl::StatusOr<TextEncoding> e = t.Encode("[CLS]", 8);
   ASSERT_TRUE(e.ok());
   EXPECT_THAT(e->input_ids, ElementsAre(101, 101, 102));
 }
 
 TEST(WordPieceTest, EncodesSingleWithTruncation) {
   WordPieceTokenizer t = TinyTokenizer({"a", "b", "c", "d", "e"});  // ids 4..8
-  absl::StatusOr<WordPieceEncoding> e = t.Encode("a b c d e", 16);
+  absl::StatusOr<TextEncoding> e = t.Encode("a b c d e", 16);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_THAT(e->input_ids, ElementsAre(2, 4, 5, 6, 7, 8, 3));
   EXPECT_THAT(e->token_type_ids, ElementsAre(0, 0, 0, 0, 0, 0, 0));
@@ -324,7 +324,7 @@ std::pair<size_t, size_t> PairLengths(const WordPieceTokenizer& t, int a, int b,
   std::string text_a, text_b;
   for (int i = 0; i < a; ++i) text_a += "a ";
   for (int i = 0; i < b; ++i) text_b += "b ";
-  absl::StatusOr<WordPieceEncoding> e = t.EncodePair(text_a, text_b, max_length);
+  absl::StatusOr<TextEncoding> e = t.EncodePair(text_a, text_b, max_length);
   EXPECT_TRUE(e.ok()) << e.status();
   if (!e.ok()) return {0, 0};
   size_t n_a = 0, n_b = 0;
@@ -339,7 +339,7 @@ std::pair<size_t, size_t> PairLengths(const WordPieceTokenizer& t, int a, int b,
 
 TEST(WordPieceTest, EncodesPairWithLongestFirstTruncation) {
   WordPieceTokenizer t = TinyTokenizer({"a", "b"});  // ids 4, 5
-  absl::StatusOr<WordPieceEncoding> e = t.EncodePair("a a", "b", 16);
+  absl::StatusOr<TextEncoding> e = t.EncodePair("a a", "b", 16);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_THAT(e->input_ids, ElementsAre(2, 4, 4, 3, 5, 3));
   EXPECT_THAT(e->token_type_ids, ElementsAre(0, 0, 0, 0, 1, 1));

@@ -1,0 +1,29 @@
+#include "tasks/tokenizers/text_tokenizer.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace lrb {
+
+int64_t TruncateLongestFirst(int64_t max_length, int64_t specials, std::vector<int64_t>* a, std::vector<int64_t>* b) {
+  const size_t before = a->size() + b->size();
+  const size_t limit = static_cast<size_t>(std::max<int64_t>(max_length, 0));
+  const size_t budget = static_cast<size_t>(std::max<int64_t>(max_length - specials, 0));
+  if (a->size() > limit) a->resize(limit);
+  if (b->size() > limit) b->resize(limit);
+  // tokenizers' utils/truncation.rs, LongestFirst.
+  size_t n1 = a->size(), n2 = b->size();
+  const bool swap = n1 > n2;
+  if (swap) std::swap(n1, n2);
+  n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+  if (n1 + n2 > budget) {
+    n1 = budget / 2;
+    n2 = n1 + budget % 2;
+  }
+  if (swap) std::swap(n1, n2);
+  if (a->size() > n1) a->resize(n1);
+  if (b->size() > n2) b->resize(n2);
+  return static_cast<int64_t>(before - a->size() - b->size());
+}
+
+}  // namespace lrb
