@@ -137,6 +137,67 @@ TEST(CompressCommandTest, SvdReportMatchesTheClosedFormAndExportsReload) {
   }
 }
 
+// A fixture copy with adapters on two linears, as Model::Save writes them (the "lrbench.adapters" metadata,
+// "<layer>.lora_A.weight" [rank, in], "<layer>.lora_B.weight" [out, rank]), with nonzero B.
+std::string WithAdapters(const std::string& name, const std::string& kind) {
+  const std::string dir = Fresh(name);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(kBert) + "/config.json", dir + "/config.json");
+  absl::StatusOr<SafetensorsFile> weights = ReadSafetensors(std::string(kBert) + "/model.safetensors");
+  EXPECT_TRUE(weights.ok()) << weights.status();
+  Json adapters = Json::object();
+  uint32_t state = 12345;  // a fixed LCG: values in [-0.1, 0.1)
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(state >> 8) / static_cast<float>(1u << 24) * 0.2f - 0.1f;
+  };
+  const bool lora = kind == "lora";
+  for (const std::string layer : {"bert.encoder.layer.0.attention.self.query", "bert.encoder.layer.1.output.dense"}) {
+    const std::vector<int64_t> w = weights->Find(layer + ".weight")->shape;  // [out, in]
+    const int64_t rank = 2;
+    adapters[layer] = {{"kind", kind}, {"rank", rank}, {"alpha", 4.0}, {"dropout", 0.0}, {"tt_rank", 0}, {"tt_order", 3}};
+    const std::vector<std::pair<std::string, std::vector<int64_t>>> parts =
+        lora ? std::vector<std::pair<std::string, std::vector<int64_t>>>{{"lora_A.weight", {rank, w[1]}},
+                                                                        {"lora_B.weight", {w[0], rank}}}
+             : std::vector<std::pair<std::string, std::vector<int64_t>>>{{"adapter_down.weight", {rank, w[0]}},
+                                                                        {"adapter_down.bias", {rank}},
+                                                                        {"adapter_up.weight", {w[0], rank}},
+                                                                        {"adapter_up.bias", {w[0]}}};
+    for (const auto& [part, shape] : parts) {
+      std::vector<float> values(shape.size() == 1 ? shape[0] : shape[0] * shape[1]);
+      for (float& v : values) v = next();
+      EXPECT_TRUE(weights->Add(layer + "." + part, *HostTensorFromFloats(DType::kF32, shape, values)).ok());
+    }
+  }
+  weights->mutable_metadata()["lrbench.adapters"] = adapters.dump();
+  EXPECT_TRUE(WriteSafetensors(*weights, dir + "/model.safetensors", false).ok());
+  return dir;
+}
+
+// LoRA merges exactly: W + alpha / rank * B A gives the adapted model's logits (float32 noise), under the
+// fixture's own keys; a bottleneck adapter (nonlinear) is refused by name.
+TEST(ExportCommandTest, DenseMergesLoraAndRefusesBottleneckAdapters) {
+  const std::string adapted = WithAdapters("bert_lora", "lora");
+  const std::vector<float> adapted_logits = Logits(adapted);
+  ASSERT_EQ(adapted_logits.size(), 9u);
+  EXPECT_GT(MaxAbsDiff(adapted_logits, Logits(kBert)), 1e-4) << "the adapters change nothing";
+  const std::string merged = Fresh("bert_lora_dense");
+  ToolRun r = Lrbench(absl::StrCat("export --model=", adapted, " --format=dense --output=", merged));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["merged_adapters"], 2);
+  EXPECT_LT(MaxAbsDiff(Logits(merged), adapted_logits), 1e-5);
+  EXPECT_EQ(Keys(merged + "/model.safetensors"), Keys(std::string(kBert) + "/model.safetensors"));
+
+  const std::string bottleneck = WithAdapters("bert_bottleneck", "bottleneck");
+  const std::string out = Fresh("bert_bottleneck_dense");
+  r = Lrbench(absl::StrCat("export --model=", bottleneck, " --format=dense --output=", out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("layer 'bert.encoder.layer.0.attention.self.query' has a bottleneck adapter, which is nonlinear"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 // A method that needs statistics gets them on the task's train split through the model's trained head.
 TEST(CompressCommandTest, FisherStatisticsComeFromTheTaskThroughATrainedHead) {
   const std::string mlm = "third_party/embedded/models/bert-mini-mlm";
