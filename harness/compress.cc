@@ -157,6 +157,7 @@ int RunCompress(int argc, char** argv) {
   if (linears_flag) linears = absl::StrSplit(*linears_flag, ',', absl::SkipEmpty());
   if (linears.empty()) return Fail(absl::InvalidArgumentError("--linears is empty"));
 
+  if (task != nullptr && needs.empty()) Progress(absl::StrFormat("%s needs no statistics: --task is not used", *method_id));
   const auto start = std::chrono::steady_clock::now();
   // The task's train split (the statistics' sample), read and tokenized as the runner reads it.
   TaskData data;
@@ -219,7 +220,7 @@ int RunCompress(int argc, char** argv) {
   bits -= 32 * c->shared_core_freed;
   const int64_t n = static_cast<int64_t>(c->layers.size());
   const Json compression = {{"method", *method_id}, {"budget", BudgetToString(*budget)}, {"options", options},
-                            {"linears", linears},   {"task", task_id ? Json(*task_id) : Json(nullptr)},
+                            {"linears", linears},   {"task", task_id && !needs.empty() ? Json(*task_id) : Json(nullptr)},
                             {"statistics_examples", needs.empty() ? Json(nullptr) : Json(std::min<int64_t>(statistics_examples, data.train.size()))}};
   Json report = {{"model", *model_dir}, {"method", *method_id}, {"budget", BudgetToString(*budget)},
                  {"compression", compression}, {"layers", layers}};

@@ -158,9 +158,10 @@ absl::StatusOr<LinearsCompression> CompressModelLinears(Model& model, const std:
     }
     return in;
   };
+  // ReplaceLinears names the layer in an error.
   const LinearCompressor compress = [&](const std::string& name, const Matrix& weight) -> absl::StatusOr<Factorization> {
     absl::StatusOr<Compressed> c = (*method)->Compress(inputs_of(name, weight), budget, method_options);
-    if (!c.ok()) return absl::Status(c.status().code(), name + ": " + std::string(c.status().message()));
+    if (!c.ok()) return c.status();
     return std::move(c->factorization);
   };
   const auto start = Clock::now();
