@@ -1,6 +1,7 @@
 // End-to-end tests of `lrbench compress` and `lrbench export`: the built binary on the Hugging Face parity
 // fixture bert_tiny_cls3 (BERT, hidden 64, intermediate 128, 2 layers, 3 labels) and the embedded bert-mini.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +136,37 @@ TEST(CompressCommandTest, SvdReportMatchesTheClosedFormAndExportsReload) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
     EXPECT_EQ(entry.path().filename().string().find(".old-"), std::string::npos) << entry.path();
   }
+}
+
+// T5: the default linears are T7's attention projections (q, k, v of the encoder's self-attention, the decoder's
+// self- and cross-attention); the dense export keeps the fixture's keys and gives the compressed model's outputs.
+TEST(CompressCommandTest, T5DefaultsToTheAttentionProjectionsAndExportsDense) {
+  const std::string t5 = "third_party/fixtures/hf-parity/t5_tiny_gated_untied";
+  const std::string compressed = Fresh("t5_svd2"), dense = Fresh("t5_svd2_dense");
+  ToolRun r = Lrbench(absl::StrCat("compress --model=", t5, " --method=svd --rank=2 --output=", compressed));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json config = Json::parse(Slurp(t5 + "/config.json"));
+  const int64_t encoder = config["num_layers"], decoder = config.value("num_decoder_layers", encoder);
+  EXPECT_EQ(Json::parse(r.out)["linears"], 3 * encoder + 6 * decoder);
+  for (const auto& [layer, format] : Json::parse(Slurp(compressed + "/config.json"))["lrbench"]["layers"].items()) {
+    EXPECT_TRUE(layer.find("Attention.q") != std::string::npos || layer.find("Attention.k") != std::string::npos ||
+                layer.find("Attention.v") != std::string::npos)
+        << layer;
+  }
+  r = Lrbench(absl::StrCat("export --model=", compressed, " --format=dense --output=", dense));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Keys(dense + "/model.safetensors"), Keys(t5 + "/model.safetensors"));
+  std::vector<std::vector<float>> logits;
+  for (const std::string& dir : {compressed, dense}) {
+    const std::string out = Fresh("t5_logits.safetensors");
+    r = Lrbench(absl::StrCat("forward --model=", dir, " --inputs=", t5, "/expected.safetensors --output=", out));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    logits.push_back(*HostTensorToFloats(*ReadSafetensors(out)->Find("logits")));
+  }
+  // Float32 noise relative to the logits' scale (an untied LM head: logits of order 10).
+  float scale = 1;
+  for (float v : logits[0]) scale = std::max(scale, std::abs(v));
+  EXPECT_LT(MaxAbsDiff(logits[0], logits[1]), 1e-5 * scale);
 }
 
 // A fixture copy with adapters on two linears, as Model::Save writes them (the "lrbench.adapters" metadata,

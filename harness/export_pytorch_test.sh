@@ -2,8 +2,9 @@
 # compress -> export --format=factored -> tools/lrbench_factored.py (PyTorch) gives the logits `lrbench forward`
 # computes on the compressed model, for the BERT, RoBERTa and DistilBERT parity fixtures and each format the
 # loader builds (low_rank, low_rank_sparse, kronecker, tucker incl. a shared core, tensor_train), in float32
-# and bf16; the loader refuses the quantized format by name. The loader's own architectures are checked first
-# on the uncompressed fixtures against Hugging Face's logits (expected.safetensors).
+# and bf16, and from the dense exports; the loader refuses the quantized format by name (its dense export
+# loads). The loader's own architectures are checked first on the uncompressed fixtures against Hugging
+# Face's logits (expected.safetensors).
 #
 # Tolerance 1e-4 absolute: both sides compute the same float32 arithmetic in different orders (lrbench's oneDNN
 # kernels and factor chains, PyTorch's matmuls on a formed weight), so logits of order 0.1 to 1 differ by
@@ -60,6 +61,12 @@ run() {
         --expected="$dir.logits.safetensors" | diff_of)
     check "$name $(basename "$dir")" "$d" 1e-4
   done
+  # The dense export is a plain Hugging Face checkpoint: the loader (checked against Hugging Face above) reads it
+  # and gives the compressed model's logits.
+  "$LRB" export --model="$c" --format=dense --output="$c.dense" >/dev/null
+  d=$("$PY" "$LOADER" --model="$c.dense" --inputs="$fixture/expected.safetensors" \
+      --expected="$f.logits.safetensors" | diff_of)
+  check "$name dense" "$d" 1e-4
 }
 
 run bert_svd low_rank "$BERT" --method=svd --rank=8
@@ -82,6 +89,13 @@ elif [[ "$err" == *"format quantized (Kashin) is not supported"* ]]; then
 else
   failures=$((failures + 1)); echo "FAIL kashin: $err"
 fi
+
+# Its dense export is the way to PyTorch: the reconstruction gives lrbench's logits on the quantized model.
+"$LRB" forward --model="$TMP/kashin" --inputs="$BERT/expected.safetensors" --output="$TMP/kashin.logits.safetensors" >/dev/null
+"$LRB" export --model="$TMP/kashin" --format=dense --output="$TMP/kashin.dense" >/dev/null
+d=$("$PY" "$LOADER" --model="$TMP/kashin.dense" --inputs="$BERT/expected.safetensors" \
+    --expected="$TMP/kashin.logits.safetensors" | diff_of)
+check "kashin dense" "$d" 1e-4
 
 echo "$passed passed, $failures failed"
 [[ $failures -eq 0 ]]
