@@ -119,7 +119,7 @@ int RunCompress(int argc, char** argv) {
     return 2;
   }
   model_dir = UserPath(*model_dir);
-  output = UserPath(*output);
+  output = WithoutTrailingSlash(UserPath(*output));
   if (data_dir) data_dir = UserPath(*data_dir);
   const std::string device = flags.Take("device").value_or("cpu");
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");

@@ -129,7 +129,7 @@ TEST(CompressCommandTest, SvdReportMatchesTheClosedFormAndExportsReload) {
   r = Lrbench(absl::StrCat("export --model=", compressed, " --format=dense --output=", factored));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("exists; pass --overwrite"), std::string::npos) << r.err;
-  r = Lrbench(absl::StrCat("export --model=", compressed, " --format=dense --overwrite --output=", factored));
+  r = Lrbench(absl::StrCat("export --model=", compressed, " --format=dense --overwrite --output=", factored, "/"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json::parse(Slurp(factored + "/config.json"))["model_type"], "bert");
   for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {

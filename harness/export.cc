@@ -32,6 +32,11 @@
 
 namespace lrb {
 
+std::string WithoutTrailingSlash(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 absl::Status CheckOutputDirectory(const std::string& model_dir, const std::string& output, bool overwrite) {
   std::error_code ec;
   if (std::filesystem::equivalent(model_dir, output, ec)) {
@@ -286,7 +291,7 @@ int RunExport(int argc, char** argv) {
     return 2;
   }
   model_dir = UserPath(*model_dir);
-  output = UserPath(*output);
+  output = WithoutTrailingSlash(UserPath(*output));
   const std::string dtype_name = flags.Take("dtype").value_or("f32");
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   if (!overwrite.ok()) return Fail(overwrite.status());

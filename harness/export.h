@@ -12,6 +12,9 @@
 
 namespace lrb {
 
+// `path` without trailing slashes ("out/" -> "out"), so that the staging directory lands beside it.
+std::string WithoutTrailingSlash(std::string path);
+
 // Refuses, before any work, an output directory that is the model's own (InvalidArgument) or that exists
 // without `overwrite` (AlreadyExists); both name the path.
 absl::Status CheckOutputDirectory(const std::string& model_dir, const std::string& output, bool overwrite);
