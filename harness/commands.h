@@ -5,11 +5,23 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "harness/flags.h"
+#include "methods/budget.h"
+
 namespace lrb {
 
 // lrbench decompose --method=ID --input=IN.safetensors --output=OUT.safetensors [--tensor=NAME]
 //   (--rank=R | --param_ratio=P | --bits=B) [--overwrite] [method options]
 int RunDecompose(int argc, char** argv);
+
+// lrbench compress --model=DIR --method=ID (--rank=R | --param_ratio=P | --bits=B) --output=DIR
+//   [--linears=P1,P2] [--task=ID [--data_dir=DIR] [--statistics_examples=N] [--max_length=N]] [--device=cpu]
+//   [--overwrite] [method options]
+int RunCompress(int argc, char** argv);
+
+// lrbench export --model=DIR --format=dense|factored [--dtype=f32|bf16|f16] --output=DIR [--overwrite]
+int RunExport(int argc, char** argv);
 
 // lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
 //   [--min_new_tokens=M] [--num_beams=K] [--length_penalty=1] [--device=cpu|cuda] [--overwrite]
@@ -32,6 +44,12 @@ int RunReproduce(int argc, char** argv);
 // lrbench demo [--shapes=768x768,768x3072,3072x768] [--param_ratio=0.25] [--bits=4]
 // Compresses synthetic BERT-base-shaped layers with every method and prints a table.
 int RunDemo(int argc, char** argv);
+
+// Takes the budget flags (decompose, compress): exactly one of --rank, --param_ratio, --bits.
+absl::StatusOr<Budget> TakeBudget(Flags& flags);
+
+// With --help among the flags: prints Usage() on stdout and returns true.
+bool PrintUsageIfAsked(const Flags& flags);
 
 // The usage text, listing every registered method with its budgets, statistics and options.
 std::string Usage();

@@ -12,33 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness/io/safetensors.h"
+#include "harness/tool_test_util.h"
 #include "methods/linalg/types.h"
 
 namespace lrb {
 namespace {
-
-struct ToolRun {
-  int exit_code;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-ToolRun Lrbench(const std::string& args) {
-  const std::string dir = ::testing::TempDir();
-  const std::string out = dir + "/cmd_stdout.txt", err = dir + "/cmd_stderr.txt";
-  const int status = std::system(absl::StrCat("harness/lrbench ", args, " >", out, " 2>", err).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
-}
-
-std::string Fresh(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::filesystem::remove_all(path);
-  return path;
-}
 
 const char kT5[] = "third_party/fixtures/hf-parity/t5_tiny_gated_untied";
 const char kVocab[] = "third_party/embedded/vocab/bert-base-uncased/vocab.txt";
@@ -77,7 +55,7 @@ TEST(ForwardCommandTest, BadInputIsOneLineAndWritesNothing) {
 
 TEST(CommandLineTest, AnUnknownCommandOrAnImpossibleDemoBudgetIsOneLine) {
   for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
-           {"compress --model=x", "unknown command 'compress'"},
+           {"compres --model=x", "unknown command 'compres'"},
            {"demo --bits=0", "--bits=0: budget bits=0 is out of range"},
            {"demo --param_ratio=1.5", "--param_ratio=1.5: expected a number in (0, 1]"},
        }) {

@@ -20,28 +20,6 @@
 namespace lrb {
 namespace {
 
-// Exactly one of --rank, --param_ratio, --bits.
-absl::StatusOr<Budget> TakeBudget(Flags& flags) {
-  std::optional<std::string> rank = flags.Take("rank"), ratio = flags.Take("param_ratio"), bits = flags.Take("bits");
-  if ((rank ? 1 : 0) + (ratio ? 1 : 0) + (bits ? 1 : 0) != 1) {
-    return absl::InvalidArgumentError("give exactly one budget: --rank=R, --param_ratio=P or --bits=B");
-  }
-  if (ratio) {
-    double p = 0;
-    if (!absl::SimpleAtod(*ratio, &p) || !(p > 0 && p <= 1)) {
-      return absl::InvalidArgumentError(absl::StrFormat("--param_ratio=%s: expected a number in (0, 1]", *ratio));
-    }
-    return Budget::ParamRatio(p);
-  }
-  const std::string& text = rank ? *rank : *bits;
-  int64_t v = 0;
-  if (!absl::SimpleAtoi(text, &v) || v < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--%s=%s: expected a positive integer", rank ? "rank" : "bits", text));
-  }
-  return rank ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
-}
-
 // A 2-D float tensor of the file as a matrix, with the file and tensor named in every error.
 absl::StatusOr<Matrix> MatrixFromFile(const SafetensorsFile& file, const std::string& path, const std::string& name) {
   const HostTensor* t = file.Find(name);
@@ -70,14 +48,32 @@ int Fail(const absl::Status& status) {
 
 }  // namespace
 
+absl::StatusOr<Budget> TakeBudget(Flags& flags) {
+  std::optional<std::string> rank = flags.Take("rank"), ratio = flags.Take("param_ratio"), bits = flags.Take("bits");
+  if ((rank ? 1 : 0) + (ratio ? 1 : 0) + (bits ? 1 : 0) != 1) {
+    return absl::InvalidArgumentError("give exactly one budget: --rank=R, --param_ratio=P or --bits=B");
+  }
+  if (ratio) {
+    double p = 0;
+    if (!absl::SimpleAtod(*ratio, &p) || !(p > 0 && p <= 1)) {
+      return absl::InvalidArgumentError(absl::StrFormat("--param_ratio=%s: expected a number in (0, 1]", *ratio));
+    }
+    return Budget::ParamRatio(p);
+  }
+  const std::string& text = rank ? *rank : *bits;
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(text, &v) || v < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--%s=%s: expected a positive integer", rank ? "rank" : "bits", text));
+  }
+  return rank ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
+}
+
 int RunDecompose(int argc, char** argv) {
   absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
   if (!parsed.ok()) return Fail(parsed.status());
   Flags& flags = *parsed;
-  if (flags.Has("help")) {
-    std::fputs(Usage().c_str(), stdout);
-    return 0;
-  }
+  if (PrintUsageIfAsked(flags)) return 0;
   std::optional<std::string> method_id = flags.Take("method"), input = flags.Take("input"),
                              output = flags.Take("output"), tensor = flags.Take("tensor");
   if (!method_id || !input || !output) {

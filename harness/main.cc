@@ -15,9 +15,9 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"decompose", lrb::RunDecompose}, {"demo", lrb::RunDemo},           {"finetune", lrb::RunFinetune},
-    {"forward", lrb::RunForward},     {"reproduce", lrb::RunReproduce}, {"score", lrb::RunScore},
-    {"tokenize", lrb::RunTokenize},
+    {"compress", lrb::RunCompress}, {"decompose", lrb::RunDecompose}, {"demo", lrb::RunDemo},
+    {"export", lrb::RunExport},     {"finetune", lrb::RunFinetune},   {"forward", lrb::RunForward},
+    {"reproduce", lrb::RunReproduce}, {"score", lrb::RunScore},       {"tokenize", lrb::RunTokenize},
 };
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,12 @@
 #include "tasks/task.h"
 
 namespace lrb {
+
+bool PrintUsageIfAsked(const Flags& flags) {
+  if (!flags.Has("help")) return false;
+  std::fputs(Usage().c_str(), stdout);
+  return true;
+}
 
 std::string Usage() {
   std::string out = R"(lrbench: compress language-model weights with matrix and tensor decompositions.
@@ -21,6 +28,22 @@ Commands:
       factors (named by format) and 'reconstruction' [out, in]; stdout gets one JSON line with method,
       format, budget, stored_params, stored_bits, rel_error (relative Frobenius) and seconds.
       An existing output is never replaced without --overwrite.
+  lrbench compress --model=DIR --method=ID (--rank=R | --param_ratio=P | --bits=B) --output=DIR
+                   [--linears=P1,P2] [--task=ID [--data_dir=DIR] [--statistics_examples=512]
+                   [--max_length=128]] [--device=cpu|cuda] [--overwrite] [method options]
+      Compresses every linear matching --linears (Model::LinearNames patterns; default: the tables' set
+      for the model family, bert.encoder.** for BERT, roberta.encoder.**, distilbert.transformer.**, T5's
+      attention q/k/v) as a table run does: a method that needs statistics collects them on the first N
+      examples of --task's train split through the model's own (trained) head. DIR gets the compressed
+      model (factors under a config.json of model_type lrbench_factored, which lrbench loads and
+      transformers refuses), the tokenizer files and compress_report.json / .md (per linear: format,
+      parameters before and after, bits, relative error; totals); stdout gets one JSON summary line.
+  lrbench export --model=DIR --format=dense|factored [--dtype=f32|bf16|f16] --output=DIR [--overwrite]
+      dense: every compressed layer written as its reconstruction (LoRA adapters merged) under the
+      Hugging Face keys and config (architecture, labels): transformers loads it as the original model.
+      factored: the factors kept, config model_type lrbench_factored (lrbench and
+      tools/lrbench_factored.py load it; transformers refuses it). --dtype converts float tensors;
+      integer ones stay. The directory is written beside DIR and renamed onto it when complete.
   lrbench forward --model=DIR --inputs=IN.safetensors --output=OUT.safetensors [--generate=N]
                   [--min_new_tokens=M] [--num_beams=K] [--length_penalty=1] [--device=cpu|cuda] [--overwrite]
       Runs a Hugging Face checkpoint (config.json + model.safetensors, a sharded index or a zip-format

@@ -36,6 +36,17 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s is not a JSON object", source));
   }
+  if (j.value("model_type", Json()) == kFactoredModelType) {
+    const Json* base = nullptr;
+    if (j.contains("lrbench") && j["lrbench"].is_object() && j["lrbench"].contains("base_config")) {
+      base = &j["lrbench"]["base_config"];
+    }
+    if (base == nullptr || !base->is_object() || base->value("model_type", Json()) == kFactoredModelType) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: model_type %s without an object lrbench.base_config", source, kFactoredModelType));
+    }
+    return ParseModelConfig(base->dump(), source + " lrbench.base_config");
+  }
   ModelConfig c;
   c.json = json_text;
   if (absl::Status s = Require(j, "model_type", source); !s.ok()) return s;
@@ -171,6 +182,20 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const
         absl::StrFormat("%s: activation '%s' is not supported (gelu, gelu_new, relu)", source, c.hidden_act));
   }
   return c;
+}
+
+std::string FactoredConfigJson(const std::string& base_config_json, const std::string& layers_json) {
+  const Json base = Json::parse(base_config_json);
+  Json block = {{"version", 1}, {"base_model_type", base.value("model_type", Json())},
+                {"base_architecture", base.contains("architectures") && base["architectures"].is_array() &&
+                                               !base["architectures"].empty()
+                                           ? base["architectures"][0]
+                                           : Json()}};
+  if (base.contains("id2label")) block["id2label"] = base["id2label"];
+  block["layers"] = Json::parse(layers_json);
+  block["base_config"] = base;
+  const Json j = {{"model_type", kFactoredModelType}, {"architectures", {"LrbenchFactoredModel"}}, {"lrbench", block}};
+  return j.dump(2) + "\n";
 }
 
 absl::StatusOr<ModelConfig> ReadModelConfig(const std::string& dir) {

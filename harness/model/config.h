@@ -51,7 +51,18 @@ struct ModelConfig {
   std::string json;  // the config.json text it was parsed from (saved back with the head updated)
 };
 
-// Parses config.json text; errors name `source` and the field.
+// A checkpoint with compressed layers (Model::Save, `lrbench compress`) is saved under a config.json of this
+// model_type that no transformers architecture claims, so that transformers refuses it instead of
+// initialising the factored layers at random: {"model_type": "lrbench_factored", "architectures":
+// ["LrbenchFactoredModel"], "lrbench": {"version": 1, "base_model_type", "base_architecture", "id2label"
+// (when the base has labels), "layers": {layer: format}, "base_config": {the Hugging Face config}}}.
+inline constexpr char kFactoredModelType[] = "lrbench_factored";
+
+// That config.json text for the Hugging Face config `base_config_json` and its compressed `layers_json`
+// ({"bert.encoder.layer.0.attention.self.query": "low_rank", ...}).
+std::string FactoredConfigJson(const std::string& base_config_json, const std::string& layers_json);
+
+// Parses config.json text (a factored one as its base_config); errors name `source` and the field.
 absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const std::string& source);
 
 // Reads DIR/config.json.

@@ -47,5 +47,26 @@ TEST(ModelConfigTest, ErrorsNameTheFileAndField) {
   EXPECT_FALSE(ParseModelConfig("not json", "x").ok());
 }
 
+// A compressed checkpoint's config wraps the Hugging Face one: lrbench parses the base, transformers sees a
+// model_type it has no class for.
+TEST(ModelConfigTest, FactoredConfigWrapsTheBaseConfig) {
+  const std::string base = R"({"model_type": "bert", "architectures": ["BertForSequenceClassification"],
+      "id2label": {"0": "neg", "1": "pos", "2": "neutral"}, "vocab_size": 100, "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128, "max_position_embeddings": 32,
+      "type_vocab_size": 2})";
+  const std::string text = FactoredConfigJson(base, R"({"bert.encoder.layer.0.output.dense": "low_rank"})");
+  EXPECT_NE(text.find(R"("model_type": "lrbench_factored")"), std::string::npos) << text;
+  EXPECT_EQ(text.find(R"("model_type": "bert")"), text.rfind(R"("model_type": "bert")")) << "only in base_config";
+  absl::StatusOr<ModelConfig> c = ParseModelConfig(text, "m/config.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->model_type, "bert");
+  EXPECT_EQ(c->architecture, "BertForSequenceClassification");
+  EXPECT_EQ(c->num_labels, 3);
+  EXPECT_EQ(c->head, HeadKind::kSequenceClassification);
+  c = ParseModelConfig(R"({"model_type": "lrbench_factored", "lrbench": {}})", "m/config.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), "m/config.json: model_type lrbench_factored without an object lrbench.base_config");
+}
+
 }  // namespace
 }  // namespace lrb

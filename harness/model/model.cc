@@ -529,7 +529,10 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
         if (absl::Status s = weights.Add(prefix + "." + a.name, std::move(*h)); !s.ok()) return s;
       }
     }
-    if (!factorized.empty()) weights.mutable_metadata()["lrbench.factorized"] = factorized.dump();
+    if (!factorized.empty()) {
+      weights.mutable_metadata()["lrbench.factorized"] = factorized.dump();
+      weights.mutable_metadata()["format"] = kFactoredModelType;  // transformers refuses a format other than pt
+    }
     if (!shared_cores.empty()) weights.mutable_metadata()["lrbench.shared_tucker_cores"] = shared_cores.dump();
     nlohmann::json adapters = nlohmann::json::object();
     for (const auto& [name, linear] : Linears(*impl_->module)) {
@@ -552,7 +555,9 @@ absl::Status Model::Save(const std::string& dir, bool overwrite) const {
   if (ec) return absl::InternalError(absl::StrFormat("cannot create %s: %s", dir, ec.message()));
   // Weights first: a run that fails there leaves no config.json claiming a model exists.
   if (absl::Status s = WriteSafetensors(weights, dir + "/model.safetensors", overwrite); !s.ok()) return s;
-  return WriteFileAtomically(dir + "/config.json", j.dump(2) + "\n", /*overwrite=*/true);
+  // Compressed layers: a config transformers refuses (config.h kFactoredModelType), the HF one inside it.
+  const std::string config = factorized.empty() ? j.dump(2) + "\n" : FactoredConfigJson(j.dump(), factorized.dump());
+  return WriteFileAtomically(dir + "/config.json", config, /*overwrite=*/true);
 }
 
 }  // namespace lrb

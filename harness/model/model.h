@@ -105,7 +105,9 @@ class Model {
   absl::StatusOr<SafetensorsFile> Forward(const SafetensorsFile& inputs, const ForwardOptions& options = {});
 
   // Writes DIR/config.json (the loaded config, with the current head's architecture and label count)
-  // and DIR/model.safetensors (float32), so that Load(DIR) gives the same model. Refuses an existing
+  // and DIR/model.safetensors (float32), so that Load(DIR) gives the same model; with compressed layers the
+  // config is config.h's kFactoredModelType wrapper and the weights' "format" metadata is not "pt", so that
+  // transformers refuses the directory instead of initialising those layers at random. Refuses an existing
   // model.safetensors unless `overwrite`.
   absl::Status Save(const std::string& dir, bool overwrite) const;
 

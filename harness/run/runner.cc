@@ -121,6 +121,95 @@ class RunLock {
   std::string error_;
 };
 
+}  // namespace
+
+absl::StatusOr<LinearsCompression> CompressModelLinears(Model& model, const std::vector<Example>& train,
+                                                        const LinearsCompressionSpec& spec, const ProgressSink& progress) {
+  absl::StatusOr<const Method*> method = FindMethod(spec.method);
+  if (!method.ok()) return method.status();
+  LinearsCompression out;
+  const std::vector<Statistic> needs = (*method)->Needs();
+  auto needs_stat = [&](Statistic s) { return std::find(needs.begin(), needs.end(), s) != needs.end(); };
+  std::map<std::string, LayerStatistics> stats;
+  if (!needs.empty()) {
+    const auto start = Clock::now();
+    const size_t n = std::min<size_t>(train.size(), static_cast<size_t>(std::max<int64_t>(1, spec.statistics_examples)));
+    if (n == 0) return absl::InvalidArgumentError("no train examples for the statistics the method needs");
+    const std::vector<Example> sample(train.begin(), train.begin() + n);
+    if (progress) progress(absl::StrFormat("collecting statistics over %d train examples (%s)", n, spec.method));
+    for (const std::string& pattern : spec.linears) {
+      StatisticsOptions so;
+      so.pattern = pattern;
+      so.fisher = needs_stat(Statistic::kFisher);
+      so.input_second_moment = needs_stat(Statistic::kInputSecondMoment);
+      absl::StatusOr<std::map<std::string, LayerStatistics>> s = CollectStatistics(model, sample, so);
+      if (!s.ok()) return s.status();
+      stats.insert(s->begin(), s->end());
+    }
+    out.statistics_seconds = Since(start);
+  }
+  const MethodOptions method_options(spec.options);
+  const Budget& budget = spec.budget;
+  // A layer's weight with the statistics the method needs.
+  auto inputs_of = [&](const std::string& name, const Matrix& weight) {
+    LayerInputs in{&weight};
+    if (auto it = stats.find(name); it != stats.end()) {
+      if (needs_stat(Statistic::kFisher)) in.fisher = &it->second.fisher;
+      if (needs_stat(Statistic::kInputSecondMoment)) in.input_second_moment = &it->second.input_second_moment;
+    }
+    return in;
+  };
+  // ReplaceLinears names the layer in an error.
+  const LinearCompressor compress = [&](const std::string& name, const Matrix& weight) -> absl::StatusOr<Factorization> {
+    absl::StatusOr<Compressed> c = (*method)->Compress(inputs_of(name, weight), budget, method_options);
+    if (!c.ok()) return c.status();
+    return std::move(c->factorization);
+  };
+  const auto start = Clock::now();
+  // Methods that compress the layers together (SCADA-Tucker's shared core) see every matching weight at once.
+  const bool joint = (*method)->CompressesJointly(method_options);
+  std::map<std::string, Compressed> jointly;
+  std::vector<std::string> shared_core;  // layers whose Tucker cores become one parameter
+  if (joint) {
+    std::vector<std::pair<std::string, Matrix>> weights;
+    for (const std::string& pattern : spec.linears) {
+      absl::StatusOr<std::vector<std::pair<std::string, Matrix>>> w = model.LinearWeights(pattern);
+      if (!w.ok()) return w.status();
+      weights.insert(weights.end(), std::make_move_iterator(w->begin()), std::make_move_iterator(w->end()));
+    }
+    std::vector<LayerInputs> layers;
+    for (const auto& [name, w] : weights) layers.push_back(inputs_of(name, w));
+    if (progress) progress(absl::StrFormat("compressing %d linears together (%s)", layers.size(), spec.method));
+    absl::StatusOr<std::vector<Compressed>> c = (*method)->CompressLayers(layers, budget, method_options);
+    if (!c.ok()) return c.status();
+    for (size_t i = 0; i < weights.size(); ++i) {
+      if ((*c)[i].shares_tucker_core) shared_core.push_back(weights[i].first);
+      jointly[weights[i].first] = std::move((*c)[i]);
+    }
+  }
+  const LinearCompressor take_joint = [&](const std::string& name, const Matrix&) -> absl::StatusOr<Factorization> {
+    auto it = jointly.find(name);
+    if (it == jointly.end()) return absl::InternalError(name + ": not among the jointly compressed layers");
+    return it->second.factorization;
+  };
+  for (const std::string& pattern : spec.linears) {
+    absl::StatusOr<std::vector<LinearReplacement>> replaced =
+        model.ReplaceLinears(pattern, joint ? take_joint : compress, spec.trainable);
+    if (!replaced.ok()) return replaced.status();
+    out.layers.insert(out.layers.end(), replaced->begin(), replaced->end());
+  }
+  if (shared_core.size() > 1) {
+    absl::StatusOr<int64_t> freed = model.ShareTuckerCore(shared_core);
+    if (!freed.ok()) return freed.status();
+    out.shared_core_freed = *freed;
+    out.shared_core_layers = shared_core.size();
+  }
+  out.compression_seconds = Since(start);
+  return out;
+}
+
+namespace {
+
 class Runner {
  public:
   explicit Runner(const RunnerOptions& options)
@@ -244,91 +333,32 @@ class Runner {
   }
 
   absl::Status CompressLinears(const RunSpec& run, const TaskData& data, Model& model, RunRecord* record) {
-    absl::StatusOr<const Method*> method = FindMethod(run.method);
-    if (!method.ok()) return method.status();
-    const std::vector<Statistic> needs = (*method)->Needs();
-    auto needs_stat = [&](Statistic s) { return std::find(needs.begin(), needs.end(), s) != needs.end(); };
-    std::map<std::string, LayerStatistics> stats;
-    if (!needs.empty()) {
-      const auto start = Clock::now();
-      const size_t n = std::min<size_t>(data.train.size(), static_cast<size_t>(std::max<int64_t>(1, run.statistics_examples)));
-      if (n == 0) return absl::InvalidArgumentError("no train examples for the statistics the method needs");
-      const std::vector<Example> sample(data.train.begin(), data.train.begin() + n);
-      for (const std::string& pattern : run.linears) {
-        StatisticsOptions so;
-        so.pattern = pattern;
-        so.fisher = needs_stat(Statistic::kFisher);
-        so.input_second_moment = needs_stat(Statistic::kInputSecondMoment);
-        absl::StatusOr<std::map<std::string, LayerStatistics>> s = CollectStatistics(model, sample, so);
-        if (!s.ok()) return s.status();
-        stats.insert(s->begin(), s->end());
-      }
-      record->statistics_seconds = Since(start);
-    }
-    const MethodOptions method_options(run.options);
-    const Budget budget = *run.budget;
-    // A layer's weight with the statistics the method needs.
-    auto inputs_of = [&](const std::string& name, const Matrix& weight) {
-      LayerInputs in{&weight};
-      if (auto it = stats.find(name); it != stats.end()) {
-        if (needs_stat(Statistic::kFisher)) in.fisher = &it->second.fisher;
-        if (needs_stat(Statistic::kInputSecondMoment)) in.input_second_moment = &it->second.input_second_moment;
-      }
-      return in;
-    };
-    const LinearCompressor compress = [&](const std::string& name, const Matrix& weight) -> absl::StatusOr<Factorization> {
-      absl::StatusOr<Compressed> c = (*method)->Compress(inputs_of(name, weight), budget, method_options);
-      if (!c.ok()) return absl::Status(c.status().code(), name + ": " + std::string(c.status().message()));
-      return std::move(c->factorization);
-    };
-    const auto start = Clock::now();
-    // Methods that compress the layers together (SCADA-Tucker's shared core) see every matching weight at once.
-    const bool joint = (*method)->CompressesJointly(method_options);
-    std::map<std::string, Compressed> jointly;
-    std::vector<std::string> shared_core;  // layers whose Tucker cores become one parameter
-    if (joint) {
-      std::vector<std::pair<std::string, Matrix>> weights;
-      for (const std::string& pattern : run.linears) {
-        absl::StatusOr<std::vector<std::pair<std::string, Matrix>>> w = model.LinearWeights(pattern);
-        if (!w.ok()) return w.status();
-        weights.insert(weights.end(), std::make_move_iterator(w->begin()), std::make_move_iterator(w->end()));
-      }
-      std::vector<LayerInputs> layers;
-      for (const auto& [name, w] : weights) layers.push_back(inputs_of(name, w));
-      Progress(absl::StrFormat("    compressing %d linears together (%s)", layers.size(), run.method));
-      absl::StatusOr<std::vector<Compressed>> c = (*method)->CompressLayers(layers, budget, method_options);
-      if (!c.ok()) return c.status();
-      for (size_t i = 0; i < weights.size(); ++i) {
-        if ((*c)[i].shares_tucker_core) shared_core.push_back(weights[i].first);
-        jointly[weights[i].first] = std::move((*c)[i]);
-      }
-    }
-    const LinearCompressor take_joint = [&](const std::string& name, const Matrix&) -> absl::StatusOr<Factorization> {
-      auto it = jointly.find(name);
-      if (it == jointly.end()) return absl::InternalError(name + ": not among the jointly compressed layers");
-      return it->second.factorization;
-    };
+    LinearsCompressionSpec spec;
+    spec.method = run.method;
+    spec.budget = *run.budget;
+    spec.options = run.options;
+    spec.linears = run.linears;
+    spec.statistics_examples = run.statistics_examples;
+    spec.trainable = run.refinetune.has_value();
+    absl::StatusOr<LinearsCompression> c =
+        CompressModelLinears(model, data.train, spec, [this](const std::string& line) { Progress("    " + line); });
+    if (!c.ok()) return c.status();
     double error_sum = 0;
-    for (const std::string& pattern : run.linears) {
-      absl::StatusOr<std::vector<LinearReplacement>> replaced =
-          model.ReplaceLinears(pattern, joint ? take_joint : compress, /*trainable=*/run.refinetune.has_value());
-      if (!replaced.ok()) return replaced.status();
-      for (const LinearReplacement& r : *replaced) {
-        record->linear_params_before += r.params_before;
-        record->linear_params_after += r.params_after;
-        record->linear_bits_after += r.bits_after;
-        error_sum += r.rel_error;
-        ++record->compressed_linears;
-      }
+    for (const LinearReplacement& r : c->layers) {
+      record->linear_params_before += r.params_before;
+      record->linear_params_after += r.params_after;
+      record->linear_bits_after += r.bits_after;
+      error_sum += r.rel_error;
+      ++record->compressed_linears;
     }
-    if (shared_core.size() > 1) {
-      absl::StatusOr<int64_t> freed = model.ShareTuckerCore(shared_core);
-      if (!freed.ok()) return freed.status();
-      record->linear_params_after -= *freed;  // the core is stored once
-      record->linear_bits_after -= 32 * *freed;
-      record->method_info["shared_core_params"] = static_cast<double>(*freed) / static_cast<double>(shared_core.size() - 1);
+    if (c->shared_core_layers > 1) {
+      record->linear_params_after -= c->shared_core_freed;  // the core is stored once
+      record->linear_bits_after -= 32 * c->shared_core_freed;
+      record->method_info["shared_core_params"] =
+          static_cast<double>(c->shared_core_freed) / static_cast<double>(c->shared_core_layers - 1);
     }
-    record->compression_seconds = Since(start);
+    if (c->statistics_seconds > 0) record->statistics_seconds = c->statistics_seconds;
+    record->compression_seconds = c->compression_seconds;
     record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;
     if (run.embeddings) return CompressEmbeddings(run, model, record);
     return absl::OkStatus();
