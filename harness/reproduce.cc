@@ -176,8 +176,10 @@ int RunReproduce(int argc, char** argv) {
       tables.push_back(*it);
     }
   }
-  for (const TableSpec& t : tables) {
+  for (TableSpec& t : tables) {
     if (absl::Status s = ValidateTable(t); !s.ok()) return Fail(s);  // also before --render_only
+    // The measured rows are the --model checkpoint's: the table says so in its row group and model column.
+    if (t.grid && !options.model_override.empty()) t.grid->model_label = ModelLabel(options.model_override);
     if (options.profile != "default" && t.status == "measured" && !t.profiles.count(options.profile)) {
       return Fail(absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", t.path, options.profile)));
     }

@@ -24,8 +24,11 @@ OUT = os.path.join(ROOT, "third_party", "fixtures", "layouts")
 UNCASED_VOCAB = os.path.join(ROOT, "third_party", "embedded", "vocab", "bert-base-uncased", "vocab.txt")
 T5_SPIECE = os.path.join(ROOT, "third_party", "embedded", "vocab", "t5", "spiece.model")
 
-# Small dimensions shared by the encoders (the published ones are 768 hidden, 12 layers, 12 heads).
-HIDDEN, LAYERS, HEADS, FFN, POSITIONS = 32, 2, 2, 64, 64
+# Small dimensions shared by the encoders (the published ones are 768 hidden, 12 layers, 12 heads, 3072 FFN).
+# Positions stay as published (512): the tables run at 128 tokens (T8 times batches padded to 128). 64 wide is
+# the least at which every smoke-profile row of the encoder tables has a budget a linear can hold (T9's
+# LoSparse keeps 5 % of a linear in its low-rank part: rank 1 at 64 x 64, rank 0 at 32 x 32).
+HIDDEN, LAYERS, HEADS, FFN, POSITIONS = 64, 2, 2, 128, 512
 # T5: the published spiece.model is kept (32,100 pieces, vocab_size 32128), so d_model stays tiny.
 T5_D, T5_KV, T5_HEADS, T5_FF, T5_LAYERS = 8, 4, 2, 16, 2
 

@@ -70,6 +70,8 @@ TEST(TableSpec, ParsesAndExpands) {
   ASSERT_EQ(runs->size(), 2u);
   EXPECT_EQ((*runs)[1].model, "/models/x");
   EXPECT_EQ((*runs)[1].model_label, "x");
+  EXPECT_EQ(ModelLabel("/models/roberta-base/"), "roberta-base");  // a trailing slash still names the folder
+  EXPECT_EQ(ModelLabel("roberta-base"), "roberta-base");
   EXPECT_EQ(ExpandRuns(*spec, "nope", "").status().code(), absl::StatusCode::kNotFound);
   // The run's JSON (its content hash) changes with what it computes.
   EXPECT_NE(RunSpecJson((*runs)[0]), RunSpecJson((*runs)[1]));

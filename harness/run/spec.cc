@@ -281,7 +281,7 @@ absl::StatusOr<GridSpec> ParseGrid(const Reader& r, const Json& j) {
   GridSpec grid;
   LRB_RETURN_IF_ERROR(r.Get(j, "model", where, &grid.model));
   if (grid.model.empty()) return r.Error(where, "needs a \"model\"");
-  grid.model_label = std::filesystem::path(grid.model).filename().string();
+  grid.model_label = ModelLabel(grid.model);
   LRB_RETURN_IF_ERROR(r.Get(j, "model_label", where, &grid.model_label));
   LRB_RETURN_IF_ERROR(r.Strings(j, "linears", where, &grid.linears));
   LRB_RETURN_IF_ERROR(r.Get(j, "statistics_examples", where, &grid.statistics_examples));
@@ -518,7 +518,7 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       run.row = row.label;
       run.task = task;
       run.model = model_override.empty() ? g.model : model_override;
-      run.model_label = model_override.empty() ? g.model_label : std::filesystem::path(model_override).filename().string();
+      run.model_label = model_override.empty() ? g.model_label : ModelLabel(model_override);
       if (!row.from_checkpoint && !row.peft) run.finetune_base = g.finetune_base;
       if (run.finetune_base) ApplyOverrides(p.finetune_base, &*run.finetune_base);
       run.method = row.method;
@@ -549,6 +549,12 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
     }
   }
   return runs;
+}
+
+std::string ModelLabel(const std::string& model_dir) {
+  std::filesystem::path p(model_dir);
+  if (!p.has_filename()) p = p.parent_path();  // "dir/" names "dir"
+  return p.filename().string();
 }
 
 std::string RecipeJson(const RecipeSpec& recipe) { return RecipeToJson(recipe).dump(); }

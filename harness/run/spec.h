@@ -163,6 +163,9 @@ struct RunSpec {
 absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const std::string& profile,
                                                 const std::string& model_override);
 
+// How tables label a model directory: its last path component ("roberta-base" for "/models/roberta-base/").
+std::string ModelLabel(const std::string& model_dir);
+
 // The canonical JSON of a run (sorted keys), what its content hash covers besides the data and checkpoint.
 std::string RunSpecJson(const RunSpec& run);
 std::string RecipeJson(const RecipeSpec& recipe);
