@@ -2,11 +2,13 @@
 """Writes third_party/fixtures/layouts/: tiny random stand-ins of published Hugging Face checkpoints.
 
 Each fixture keeps what the hub's checkpoint has -- its tensor names (legacy ones included), dtypes,
-config.json (only the size fields shrunk) and tokenizer file names -- with seeded random weights of
+config.json (only the size fields shrunk) and tokenizer files -- with seeded random weights of
 small dimensions, so that lrbench's loader is tested on the layouts users actually download
 (third_party/fixtures/layouts/README.md says where each key list comes from).
 
 Run from the repository root:  /usr/bin/python3 tools/make_layout_fixtures.py
+then `cd tools && node tokenizer_fixtures.js`, which writes each encoder fixture's tokenizer.json from the
+vocabulary written here (with Hugging Face's tokenizers library).
 The output is deterministic (fixed seeds, sorted headers); running it again rewrites the same bytes.
 Needs torch (Debian's python3-torch) for the pytorch_model.bin fixture only.
 """
@@ -60,6 +62,13 @@ def write_json(path, obj):
     with open(path, "w") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
+
+
+def write_published_json(path, obj):
+    """A small JSON file byte for byte as the hub's: json.dumps' default separators, no final newline
+    (bert-base-uncased's tokenizer_config.json is 48 bytes)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(obj))
 
 
 class Weights:
@@ -230,8 +239,8 @@ def write_bert(name, seed, cased):
     vocab = bert_vocab(cased)
     with open(os.path.join(d, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
-    write_json(os.path.join(d, "tokenizer_config.json"),
-               collections.OrderedDict([("do_lower_case", not cased), ("model_max_length", 512)]))
+    write_published_json(os.path.join(d, "tokenizer_config.json"),
+                         collections.OrderedDict([("do_lower_case", not cased), ("model_max_length", 512)]))
     write_json(os.path.join(d, "config.json"), bert_config(len(vocab)))
     tensors = bert_tensors(seed, len(vocab), legacy_names=True)
     write_safetensors(os.path.join(d, "model.safetensors"), tensors, {"format": "pt"})
@@ -268,8 +277,8 @@ def write_distilbert(seed):
     vocab = bert_vocab(cased=False)
     with open(os.path.join(d, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(vocab) + "\n")
-    write_json(os.path.join(d, "tokenizer_config.json"),
-               collections.OrderedDict([("do_lower_case", True), ("model_max_length", 512)]))
+    write_published_json(os.path.join(d, "tokenizer_config.json"),
+                         collections.OrderedDict([("do_lower_case", True), ("model_max_length", 512)]))
     write_json(os.path.join(d, "config.json"), collections.OrderedDict([
         ("activation", "gelu"),
         ("architectures", ["DistilBertForMaskedLM"]),
@@ -320,6 +329,8 @@ def write_roberta(seed):
         json.dump(vocab, f, ensure_ascii=False, separators=(",", ":"))
     with open(os.path.join(d, "merges.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(merges) + "\n")
+    # As published (roberta-base's tokenizer_config.json holds model_max_length alone).
+    write_published_json(os.path.join(d, "tokenizer_config.json"), collections.OrderedDict([("model_max_length", 512)]))
     positions = POSITIONS + 2  # RoBERTa counts positions from padding_idx + 1 (published: 514 = 512 + 2)
     write_json(os.path.join(d, "config.json"), collections.OrderedDict([
         ("architectures", ["RobertaForMaskedLM"]),

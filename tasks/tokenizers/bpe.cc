@@ -164,7 +164,7 @@ void ByteLevelBpe::AppendWordIds(std::string_view word, std::vector<int64_t>* id
   ids->insert(ids->end(), symbols.begin(), symbols.end());
 }
 
-void ByteLevelBpe::AppendPieceIds(std::string_view text, std::vector<int64_t>* ids) const {
+void ByteLevelBpe::AppendPieceIds(std::string_view text, std::vector<int64_t>* ids, std::vector<size_t>* word_ends) const {
   if (text.empty()) return;
   std::string prefixed;
   if (options_.add_prefix_space && text[0] != ' ') {
@@ -182,6 +182,7 @@ void ByteLevelBpe::AppendPieceIds(std::string_view text, std::vector<int64_t>* i
     mapped.clear();
     for (char c : word) mapped += ByteChar(static_cast<unsigned char>(c));
     AppendWordIds(mapped, ids);
+    if (word_ends != nullptr) word_ends->push_back(ids->size());
   }
 }
 

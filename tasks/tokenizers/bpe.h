@@ -46,8 +46,9 @@ class ByteLevelBpe {
                                              const std::vector<std::pair<std::string, std::string>>& merges,
                                              const ByteLevelBpeOptions& options, const std::string& source);
 
-  // Pre-tokenizes `text` (valid UTF-8, holding no added token) and appends the ids of its BPE tokens.
-  void AppendPieceIds(std::string_view text, std::vector<int64_t>* ids) const;
+  // Pre-tokenizes `text` (valid UTF-8, holding no added token) and appends the ids of its BPE tokens
+  // (and, when `word_ends` is not null, ids->size() after each pre-tokenized word).
+  void AppendPieceIds(std::string_view text, std::vector<int64_t>* ids, std::vector<size_t>* word_ends = nullptr) const;
 
   // GPT-2's split of valid UTF-8 text into words (tests; the words cover the text exactly).
   static std::vector<std::string_view> SplitWords(std::string_view text);

@@ -579,14 +579,14 @@ absl::StatusOr<std::unique_ptr<HfTokenizer>> HfTokenizer::LoadVocabAndMerges(con
   return t;
 }
 
-absl::Status HfTokenizer::Run(std::string_view text, std::vector<int64_t>* ids) const {
+absl::Status HfTokenizer::Run(std::string_view text, std::vector<int64_t>* ids, std::vector<size_t>* word_ends) const {
   if (absl::Status s = ValidateUtf8(text); !s.ok()) return s;
   const auto model = [&](std::string_view piece) {
     if (piece.empty()) return;
     if (wordpiece_) {
-      (void)wordpiece_->AppendPieceIds(piece, ids);  // valid UTF-8: cannot fail
+      (void)wordpiece_->AppendPieceIds(piece, ids, word_ends);  // valid UTF-8: cannot fail
     } else {
-      bpe_->AppendPieceIds(piece, ids);
+      bpe_->AppendPieceIds(piece, ids, word_ends);
     }
   };
   // The added tokens, leftmost-longest (the library's Aho-Corasick); lstrip / rstrip take the White_Space
@@ -622,6 +622,7 @@ absl::Status HfTokenizer::Run(std::string_view text, std::vector<int64_t>* ids) 
     }
     model(text.substr(piece_begin, start - piece_begin));
     ids->push_back(match->id);
+    if (word_ends != nullptr) word_ends->push_back(ids->size());
     piece_begin = pos = stop;
   }
   model(text.substr(piece_begin));
@@ -680,13 +681,14 @@ absl::StatusOr<TextEncoding> HfTokenizer::EncodePair(std::string_view text, std:
                         max_length, specials, std::max<int64_t>(specials, 1)));
   }
   std::vector<int64_t> a, b;
-  if (absl::Status s = Run(text, &a); !s.ok()) {
+  std::vector<size_t> a_ends, b_ends;
+  if (absl::Status s = Run(text, &a, &a_ends); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("first text: %s", std::string(s.message())));
   }
-  if (absl::Status s = Run(text_pair, &b); !s.ok()) {
+  if (absl::Status s = Run(text_pair, &b, &b_ends); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("second text: %s", std::string(s.message())));
   }
-  const int64_t removed = TruncateLongestFirst(max_length, specials, &a, &b);
+  const int64_t removed = TruncateLongestFirst(max_length, specials, &a, &b, a_ends, b_ends);
   TextEncoding e = Apply(pair_, a, b);
   e.num_truncated = removed;
   return e;

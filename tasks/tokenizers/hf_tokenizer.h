@@ -85,7 +85,9 @@ class HfTokenizer : public TextTokenizer {
   class Builder;
 
   HfTokenizer() = default;
-  absl::Status Run(std::string_view text, std::vector<int64_t>* ids) const;
+  // The ids of `text` (added tokens, then the model on the rest); `word_ends`, when not null, receives
+  // ids->size() after each word (pre-tokenizer split or added token).
+  absl::Status Run(std::string_view text, std::vector<int64_t>* ids, std::vector<size_t>* word_ends = nullptr) const;
   // The template with the sequences filled in (already truncated).
   TextEncoding Apply(const std::vector<TemplateItem>& items, const std::vector<int64_t>& a,
                      const std::vector<int64_t>& b) const;

@@ -1,13 +1,15 @@
 // Every tokenizer kind against the encodings that Hugging Face's tokenizers library (npm tokenizers
 // 0.23.2, tools/tokenizer_fixtures.js) wrote for the same tokenizer files: input ids and token type ids
 // compared exactly, case by case (GLUE sentences and pairs, Unicode edge cases, truncation at small and
-// large max_length, longest_first for pairs). Then the refusals: each unsupported component or value
-// named with its JSON path.
+// large max_length, longest_first for pairs); the published-layout fixtures' tokenizers
+// (third_party/fixtures/layouts) loaded as a model run loads them, against the library's encodings of the
+// same files. Then the refusals: each unsupported component or value named with its JSON path.
 #include "tasks/tokenizers/hf_tokenizer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -183,6 +185,86 @@ TEST(HfTokenizerFixtureTest, RobertaVocabJsonAndMerges) {
                        [&](int64_t id) { return reference->IsAddedToken(id); });
 }
 
+// --- the published-layout fixtures ----------------------------------------------------------------------
+
+struct LayoutTokenizer {
+  std::string name;        // third_party/fixtures/layouts/NAME
+  std::string encodings;   // tokenizers/layouts/ENCODINGS.encodings.json (the -bin copy shares its source's)
+  bool bert = true;        // also ships vocab.txt + tokenizer_config.json
+  bool lowercase = true;
+};
+
+std::string LayoutDir(const std::string& name) { return "third_party/fixtures/layouts/" + name; }
+
+class LayoutTokenizerTest : public ::testing::TestWithParam<LayoutTokenizer> {};
+
+// (a) FindTokenizerFile + LoadTextTokenizer, the functions LoadTaskData (harness/run/task_model.cc) calls for
+// a checkpoint folder, pick the fixture's tokenizer.json; (b) its ids are the library's, case by case; (d)
+// every id the library gave is below the fixture config's vocab_size (so are ours: they are equal).
+TEST_P(LayoutTokenizerTest, ModelRunLoadsTokenizerJsonAndMatchesTheLibrary) {
+  const LayoutTokenizer& l = GetParam();
+  const std::string dir = LayoutDir(l.name);
+  absl::StatusOr<std::string> file = FindTokenizerFile(dir);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(*file, dir + "/tokenizer.json");
+  TokenizerConfig config;
+  std::unique_ptr<TextTokenizer> t = LoadFile(*file, &config);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(config.model_max_length, 512);  // as the hub's tokenizer_config.json
+  EXPECT_EQ(t->Settings(), "");
+  const auto* hf = dynamic_cast<const HfTokenizer*>(t.get());
+  ASSERT_NE(hf, nullptr);
+  ExpectMatchesFixture(*t, "layouts/" + l.encodings + ".encodings.json", l.name + " tokenizer.json",
+                       [&](int64_t id) { return hf->IsAddedToken(id); });
+  const int64_t vocab_size = ReadJson(dir + "/config.json").value("vocab_size", int64_t{0});
+  EXPECT_EQ(t->VocabSize(), vocab_size);
+  int64_t max_id = -1;
+  const Json encodings = ReadJson(Path("layouts/" + l.encodings + ".encodings.json"));
+  for (const Json& c : encodings["cases"]) {
+    for (const Json& id : c["input_ids"]) max_id = std::max(max_id, id.get<int64_t>());
+  }
+  EXPECT_GE(max_id, 0);
+  EXPECT_LT(max_id, vocab_size);
+}
+
+// (c) BERT-family fixtures: vocab.txt + tokenizer_config.json (the path a checkpoint without tokenizer.json
+// takes) gives the same ids as tokenizer.json on every case; the cased one keeps case on both paths.
+TEST_P(LayoutTokenizerTest, VocabTxtWithTokenizerConfigGivesTheSameIds) {
+  const LayoutTokenizer& l = GetParam();
+  if (!l.bert) GTEST_SKIP() << l.name << " ships vocab.json + merges.txt (RobertaVocabJsonAndMerges covers them)";
+  const std::string dir = LayoutDir(l.name);
+  TokenizerConfig config;
+  std::unique_ptr<TextTokenizer> vocab = LoadFile(dir + "/vocab.txt", &config);
+  std::unique_ptr<TextTokenizer> json = LoadFile(dir + "/tokenizer.json");
+  ASSERT_NE(vocab, nullptr);
+  ASSERT_NE(json, nullptr);
+  EXPECT_EQ(config.do_lower_case, l.lowercase);
+  if (l.lowercase) {
+    EXPECT_EQ(vocab->Settings(), "");  // the defaults, as the embedded default's vocab.txt
+  } else {
+    EXPECT_THAT(vocab->Settings(), HasSubstr("lowercase=0,strip_accents=0"));
+  }
+  ExpectMatchesFixture(*vocab, "layouts/" + l.encodings + ".encodings.json",
+                       l.name + " vocab.txt + tokenizer_config.json", kNoAdded);
+  for (const TextTokenizer* t : {vocab.get(), json.get()}) {
+    absl::StatusOr<TextEncoding> e = t->EncodePair("The Quick fox", "NEW York", 32);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(*t->IdToToken(e->input_ids[1]), l.lowercase ? "the" : "The");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Published, LayoutTokenizerTest,
+                         ::testing::Values(LayoutTokenizer{"bert-base-uncased", "bert-base-uncased"},
+                                           LayoutTokenizer{"bert-base-uncased-bin", "bert-base-uncased"},
+                                           LayoutTokenizer{"bert-base-cased", "bert-base-cased", true, false},
+                                           LayoutTokenizer{"distilbert-base-uncased", "distilbert-base-uncased"},
+                                           LayoutTokenizer{"roberta-base", "roberta-base", false, false}),
+                         [](const ::testing::TestParamInfo<LayoutTokenizer>& info) {
+                           std::string n = info.param.name;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
 // Kept lengths of A and B that the library gives (tools/tokenizer_fixtures.js's tokenizers, "a a a ..."
 // texts of the given lengths, RoBERTa's 4 special tokens at max_length 11 and 12, BERT's 3 at 12).
 TEST(TruncateLongestFirstTest, AsTheLibrary) {
@@ -205,6 +287,32 @@ TEST(TruncateLongestFirstTest, AsTheLibrary) {
     EXPECT_EQ(static_cast<int64_t>(a.size()), c.keep_a) << c.a << " " << c.b << " at " << c.max_length;
     EXPECT_EQ(static_cast<int64_t>(b.size()), c.keep_b) << c.a << " " << c.b << " at " << c.max_length;
     EXPECT_EQ(removed, c.a + c.b - c.keep_a - c.keep_b);
+  }
+}
+
+// Words of several tokens: the library stops tokenizing a sequence after the word whose tokens reach
+// max_length, which decides which sequence is the longer. Kept lengths the library gives (npm tokenizers
+// 0.23.2, the bert-base-uncased layout fixture's tokenizer.json): A = "spears" x6 (5 tokens a word) or
+// "is spears" x5 (1 + 5), B = "a" x40 (one token a word), BERT's 3 special tokens.
+TEST(TruncateLongestFirstTest, StopsAfterTheWordThatReachesMaxLength) {
+  struct Case {
+    int64_t max_length;
+    std::vector<size_t> a_word_lengths;
+    int64_t keep_a, keep_b;
+  };
+  const std::vector<size_t> spears(6, 5), is_spears = {1, 5, 1, 5, 1, 5, 1, 5, 1, 5};
+  for (const Case& c : std::vector<Case>{{24, spears, 11, 10},      // A stops at 25 > B's 24
+                                         {24, is_spears, 10, 11},   // A stops at 24 = B's 24: B is the longer
+                                         {20, spears, 8, 9},        // A stops at 20 = B's 20
+                                         {20, is_spears, 9, 8}}) {  // A stops at 24 > B's 20
+    std::vector<size_t> a_ends;
+    for (size_t n : c.a_word_lengths) a_ends.push_back((a_ends.empty() ? 0 : a_ends.back()) + n);
+    std::vector<size_t> b_ends(40);
+    for (size_t i = 0; i < b_ends.size(); ++i) b_ends[i] = i + 1;
+    std::vector<int64_t> a(a_ends.back(), 7), b(b_ends.size(), 8);
+    TruncateLongestFirst(c.max_length, 3, &a, &b, a_ends, b_ends);
+    EXPECT_EQ(static_cast<int64_t>(a.size()), c.keep_a) << "max_length " << c.max_length;
+    EXPECT_EQ(static_cast<int64_t>(b.size()), c.keep_b) << "max_length " << c.max_length;
   }
 }
 

@@ -5,6 +5,7 @@
 #ifndef LRB_TASKS_TOKENIZERS_TEXT_TOKENIZER_H_
 #define LRB_TASKS_TOKENIZERS_TEXT_TOKENIZER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,12 +49,16 @@ class TextTokenizer {
 
 // tokenizers' LongestFirst truncation of a pair whose template adds `specials` tokens, to max_length ids in
 // all, as the library (npm tokenizers 0.23.2) does it; checked against it on every (|A|, |B|) in
-// [0, 25]^2 for max_length 5, 8, 11, 12 and 20 with BERT's 3 and RoBERTa's 4 special tokens. With
-// L = max_length - specials: each sequence is first cut to max_length; then, n1 <= n2 being the lengths of
+// [0, 25]^2 for max_length 5, 8, 11, 12 and 20 with BERT's 3 and RoBERTa's 4 special tokens, and on words
+// of several tokens (third_party/fixtures/tokenizers/layouts). With L = max_length - specials: the library
+// stops tokenizing a sequence after the first word (pre-tokenizer split or added token) whose tokens
+// reach max_length, so each sequence is first cut there -- `*_word_ends` hold the token count at the end of
+// each word of A and B (empty: every token is a word, a cut at max_length); then, n1 <= n2 being the lengths of
 // the shorter and the longer (the second counts as the longer when they are equal), the longer is cut to
 // max(n1, L - n1) (to n1 when n1 > L) and, when that still leaves more than L, the shorter to floor(L / 2)
 // and the longer to ceil(L / 2). Sequences lose tokens at their end. Returns the number of tokens removed.
-int64_t TruncateLongestFirst(int64_t max_length, int64_t specials, std::vector<int64_t>* a, std::vector<int64_t>* b);
+int64_t TruncateLongestFirst(int64_t max_length, int64_t specials, std::vector<int64_t>* a, std::vector<int64_t>* b,
+                             const std::vector<size_t>& a_word_ends = {}, const std::vector<size_t>& b_word_ends = {});
 
 }  // namespace lrb
 

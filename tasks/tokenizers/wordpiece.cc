@@ -286,8 +286,8 @@ void WordPieceTokenizer::AppendWordPieces(std::string_view word, int64_t num_cha
   }
 }
 
-void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* ids,
-                                  std::vector<std::string>* words) const {
+void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* ids, std::vector<std::string>* words,
+                                  std::vector<size_t>* word_ends) const {
   // Steps 2-4 up to the Mn filter and lower-casing, which come after canonical ordering.
   std::vector<char32_t> chars;
   chars.reserve(piece.size() + 8);
@@ -307,6 +307,7 @@ void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* 
       words->push_back(word);
     } else {
       AppendWordPieces(word, word_chars, ids);
+      if (word_ends != nullptr) word_ends->push_back(ids->size());
     }
     word.clear();
     word_chars = 0;
@@ -355,8 +356,8 @@ void WordPieceTokenizer::RunPiece(std::string_view piece, std::vector<int64_t>* 
   flush();
 }
 
-absl::Status WordPieceTokenizer::Run(std::string_view text, std::vector<int64_t>* ids,
-                                     std::vector<std::string>* words) const {
+absl::Status WordPieceTokenizer::Run(std::string_view text, std::vector<int64_t>* ids, std::vector<std::string>* words,
+                                     std::vector<size_t>* word_ends) const {
   if (absl::Status s = ValidateUtf8(text); !s.ok()) return s;
   // Step 1: special tokens are cut out of the raw text (leftmost match; none is a prefix of another).
   size_t piece_begin = 0;
@@ -373,22 +374,24 @@ absl::Status WordPieceTokenizer::Run(std::string_view text, std::vector<int64_t>
       pos = text.find('[', pos + 1);
       continue;
     }
-    RunPiece(text.substr(piece_begin, pos - piece_begin), ids, words);
+    RunPiece(text.substr(piece_begin, pos - piece_begin), ids, words, word_ends);
     if (words != nullptr) {
       words->push_back(match->first);
     } else {
       ids->push_back(match->second);
+      if (word_ends != nullptr) word_ends->push_back(ids->size());
     }
     piece_begin = pos + match->first.size();
     pos = text.find('[', piece_begin);
   }
-  RunPiece(text.substr(piece_begin), ids, words);
+  RunPiece(text.substr(piece_begin), ids, words, word_ends);
   return absl::OkStatus();
 }
 
-absl::Status WordPieceTokenizer::AppendPieceIds(std::string_view text, std::vector<int64_t>* ids) const {
+absl::Status WordPieceTokenizer::AppendPieceIds(std::string_view text, std::vector<int64_t>* ids,
+                                                std::vector<size_t>* word_ends) const {
   if (absl::Status s = ValidateUtf8(text); !s.ok()) return s;
-  RunPiece(text, ids, nullptr);
+  RunPiece(text, ids, nullptr, word_ends);
   return absl::OkStatus();
 }
 
@@ -453,14 +456,15 @@ absl::StatusOr<TextEncoding> WordPieceTokenizer::EncodePair(std::string_view tex
   }
   if (cls_id_ < 0 || sep_id_ < 0) return absl::FailedPreconditionError("the vocabulary lacks [CLS] or [SEP]");
   std::vector<int64_t> a, b;
-  if (absl::Status s = Run(text, &a, nullptr); !s.ok()) {
+  std::vector<size_t> a_ends, b_ends;
+  if (absl::Status s = Run(text, &a, nullptr, &a_ends); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("first text: %s", std::string(s.message())));
   }
-  if (absl::Status s = Run(text_pair, &b, nullptr); !s.ok()) {
+  if (absl::Status s = Run(text_pair, &b, nullptr, &b_ends); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("second text: %s", std::string(s.message())));
   }
   TextEncoding encoding;
-  encoding.num_truncated = TruncateLongestFirst(max_length, 3, &a, &b);
+  encoding.num_truncated = TruncateLongestFirst(max_length, 3, &a, &b, a_ends, b_ends);
   std::vector<int64_t>& ids = encoding.input_ids;
   ids.reserve(a.size() + b.size() + 3);
   ids.push_back(cls_id_);

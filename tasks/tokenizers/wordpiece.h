@@ -98,9 +98,10 @@ class WordPieceTokenizer : public TextTokenizer {
   // The same as token strings (IdToToken of each id).
   absl::StatusOr<std::vector<std::string>> Tokenize(std::string_view text) const;
 
-  // Steps 2-6 on text that holds no special token to cut out: appends the word pieces' ids. Errors as
-  // BasicTokenize.
-  absl::Status AppendPieceIds(std::string_view text, std::vector<int64_t>* ids) const;
+  // Steps 2-6 on text that holds no special token to cut out: appends the word pieces' ids (and, when
+  // `word_ends` is not null, ids->size() after each word). Errors as BasicTokenize.
+  absl::Status AppendPieceIds(std::string_view text, std::vector<int64_t>* ids,
+                              std::vector<size_t>* word_ends = nullptr) const;
 
   // [CLS] A [SEP], A truncated at its end so that the whole has at most max_length ids.
   // InvalidArgumentError for max_length < 2 or invalid UTF-8.
@@ -139,10 +140,13 @@ class WordPieceTokenizer : public TextTokenizer {
                      const std::function<std::string(int64_t, const std::string&, int64_t)>& repeated);
 
   // Appends the ids of `text` (steps 1-6); `words`, when not null, receives the words of steps 1-5
-  // instead and no ids are produced.
-  absl::Status Run(std::string_view text, std::vector<int64_t>* ids, std::vector<std::string>* words) const;
+  // instead and no ids are produced; `word_ends`, when not null, receives ids->size() after each word
+  // (a special token is a word).
+  absl::Status Run(std::string_view text, std::vector<int64_t>* ids, std::vector<std::string>* words,
+                   std::vector<size_t>* word_ends = nullptr) const;
   // Steps 2-6 for a piece of text between special tokens (already known to be valid UTF-8).
-  void RunPiece(std::string_view piece, std::vector<int64_t>* ids, std::vector<std::string>* words) const;
+  void RunPiece(std::string_view piece, std::vector<int64_t>* ids, std::vector<std::string>* words,
+                std::vector<size_t>* word_ends = nullptr) const;
   // Step 6 for one word (UTF-8, `num_chars` code points).
   void AppendWordPieces(std::string_view word, int64_t num_chars, std::vector<int64_t>* ids) const;
 
