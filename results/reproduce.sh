@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `bazel run //results:reproduce` (every table) and `bazel run //results:t1` (one table): runs
-# `lrbench reproduce` from the runfiles; extra arguments after `--` are passed on (e.g. --profile=fast,
+# `lrbench reproduce` from the runfiles with the target's tables (--tables=... after `--` replaces them); extra
+# arguments after `--` are passed on (e.g. --profile=fast,
 # --model=DIR, --tasks=..., --shard_index=I --shard_count=N, --render_only). Outputs: results/out/<profile>/ in
 # the workspace (records, cached base models, rendered tables, results.md). Nothing committed is touched
 # unless `--update_docs` is given (the maintainers' re-rendering): then the sections of the tables it ran are
@@ -8,11 +9,16 @@
 # default profile, docs/results-<profile>.md (docs/results-<profile>/) for another.
 set -euo pipefail
 args=()
+default_tables=all
+user_tables=no
 profile=default
 update_docs=no
 other_grid=""
 for arg in "$@"; do
   case "$arg" in
+    # The target's own table set (results/BUILD); a --tables the user gives replaces it.
+    --default_tables=*) default_tables="${arg#--default_tables=}"; continue ;;
+    --tables=*) user_tables=yes ;;
     --update_docs) update_docs=yes; continue ;;
     --update_docs=*)
       echo "lrbench reproduce: --update_docs takes no value" >&2
@@ -23,6 +29,7 @@ for arg in "$@"; do
   esac
   args+=("$arg")
 done
+if [[ "$user_tables" == no ]]; then args=(--tables="$default_tables" "${args[@]+"${args[@]}"}"); fi
 if [[ "$update_docs" == yes ]]; then
   if [[ -z "${BUILD_WORKSPACE_DIRECTORY:-}" ]]; then
     echo "lrbench reproduce: --update_docs needs 'bazel run' (it writes into the workspace's docs/)" >&2

@@ -146,6 +146,17 @@ TEST(TableSpec, ParsesAndExpands) {
   EXPECT_THAT(RunSpecJson(lora), HasSubstr(R"("peft":{"adapter":{"alpha":16.0,"dropout":0.0,"kind":"lora","rank":4,"tt_order":3,"tt_rank":5},"linears":["**.query"],"train":["classifier.**"]})"));
 }
 
+TEST(TableSpec, CommentsAreAllowed) {
+  // The annotated format in results/README.md: // and /* */ comments, as its example shows them.
+  std::string text = kSpec;
+  text.replace(text.find("\"title\""), 0, "// the table's title\n  /* a block\n comment */ ");
+  absl::StatusOr<TableSpec> spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->title, "runner test");
+  // A comment does not hide a syntax error.
+  EXPECT_FALSE(ParseTableSpec(text + "}", "tz.json").ok());
+}
+
 TEST(TableSpec, ErrorsNameTheFileAndTheKey) {
   struct Case {
     std::string text, message;

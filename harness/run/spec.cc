@@ -380,7 +380,8 @@ Json RecipeToJson(const RecipeSpec& r) {
 
 absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std::string& path) {
   const Reader r(path);
-  Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  // Comments (// and /* */) are allowed: results/README.md annotates the format with them.
+  Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
   if (j.is_discarded()) return absl::InvalidArgumentError(path + ": not valid JSON");
   LRB_RETURN_IF_ERROR(r.Keys(j, "spec", {"id", "title", "source", "setting", "notes", "status", "columns", "scale",
                                          "published", "grid", "profiles"}));
