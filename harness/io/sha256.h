@@ -1,9 +1,9 @@
 // SHA-256 (FIPS 180-4) of buffers and files, as lower-case hex: the hashes in the data manifests and
-// in every run record's provenance (`sha256sum` prints the same digits).
+// in every run record's provenance (`sha256sum` prints the same digits). Computed by Nettle (nettle-dev),
+// whose header stays in sha256.cc.
 #ifndef LRB_HARNESS_IO_SHA256_H_
 #define LRB_HARNESS_IO_SHA256_H_
 
-#include <array>
 #include <cstdint>
 #include <string>
 
@@ -20,10 +20,8 @@ class Sha256 {
   std::string HexDigest();
 
  private:
-  void Block(const unsigned char* block);
-  std::array<uint32_t, 8> state_;
-  unsigned char buffer_[64];
-  uint64_t length_ = 0;  // bytes so far
+  // Nettle's `struct sha256_ctx` (112 bytes in Nettle 3.x), stored opaquely; sha256.cc checks that it fits.
+  alignas(8) unsigned char context_[128];
 };
 
 std::string Sha256Hex(absl::string_view bytes);

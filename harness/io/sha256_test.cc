@@ -1,5 +1,6 @@
 #include "harness/io/sha256.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,6 +33,28 @@ TEST(Sha256, ChunkingDoesNotMatter) {
       EXPECT_EQ(sha.HexDigest(), whole) << n << " " << cut;
     }
   }
+}
+
+// A 1 MiB buffer fed in odd-sized chunks (1, 3, 5, ... bytes, crossing every block boundary at a
+// different offset) hashes like one Update; a copied, half-fed hasher continues independently.
+TEST(Sha256, OddChunksOfOneMebibyteMatchOneUpdate) {
+  std::string bytes(1 << 20, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131 + i / 251) & 0xff);
+  const std::string whole = Sha256Hex(bytes);
+  Sha256 sha;
+  size_t at = 0;
+  for (size_t step = 1; at < bytes.size(); step += 2) {
+    const size_t take = std::min(step, bytes.size() - at);
+    sha.Update(absl::string_view(bytes).substr(at, take));
+    at += take;
+    if (at >= bytes.size() / 2 && at - take < bytes.size() / 2) {
+      Sha256 copy = sha;
+      copy.Update(absl::string_view(bytes).substr(at));
+      EXPECT_EQ(copy.HexDigest(), whole);
+    }
+  }
+  EXPECT_EQ(sha.HexDigest(), whole);
+  EXPECT_NE(whole, Sha256Hex(absl::string_view(bytes).substr(1)));
 }
 
 TEST(Sha256, FileMatchesBufferAndMissingFileIsNamed) {

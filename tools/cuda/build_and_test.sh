@@ -18,7 +18,7 @@ deps="$PWD/.cuda-deps"
 absl_libs=$(ls "$deps"/lib/libabsl_*.so | sed 's|.*/lib\(absl_[a-z0-9_]*\)\.so|-l\1|' | tr '\n' ' ')
 cxx=(g++ -std=c++17 -O2 -fopenmp -DEIGEN_USE_BLAS -D_GLIBCXX_USE_CXX11_ABI=1 -I. -isystem "$deps/include"
      -isystem "$deps/include/eigen3" -isystem "$torch_dir/include" -isystem "$torch_dir/include/torch/csrc/api/include")
-libs=(-L"$deps/lib" $absl_libs -l:liblapacke.so.3 -l:liblapack.so.3 -l:libblas.so.3 -l:libutf8proc.so.2 -l:libdnnl.so.2 -ldl -L"$torch_dir/lib"
+libs=(-L"$deps/lib" $absl_libs -l:liblapacke.so.3 -l:liblapack.so.3 -l:libblas.so.3 -l:libutf8proc.so.2 -l:libdnnl.so.2 -l:libnettle.so.8 -ldl -L"$torch_dir/lib"
       -Wl,--no-as-needed -ltorch -ltorch_cuda -ltorch_cpu -lc10_cuda -lc10 -Wl,--as-needed -lpthread
       -Wl,--disable-new-dtags -Wl,-rpath,"$deps/lib" -Wl,-rpath,"$torch_dir/lib")
 # DT_RPATH (not RUNPATH) so that the copied libraries find each other in .cuda-deps too.

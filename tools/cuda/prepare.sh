@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE (the Debian build machine), before using the GPU machine. The GPU machine has LibTorch with CUDA
 # (in /opt/torch/.venv), g++ and gtest, but no Bazel and none of Debian's abseil, nlohmann-json, utf8proc,
-# Eigen, LAPACKE/OpenBLAS or sentencepiece. This copies them (headers, and shared libraries with their
+# Eigen, LAPACKE/OpenBLAS, Nettle (headers) or sentencepiece. This copies them (headers, and shared libraries with their
 # non-glibc dependencies: x86-64, glibc >= 2.36) into .cuda-deps/ (git-ignored), with the sentencepiece
 # shim built here and the source lists of the targets the GPU build compiles (from `bazel query`, so they
 # never go stale), packed as .cuda-deps.tar.xz for the device tool's `carry` (build_and_test.sh unpacks it).
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools/setup.sh >/dev/null
 rm -rf .cuda-deps && mkdir -p .cuda-deps/include .cuda-deps/lib
-cp -r /usr/include/absl /usr/include/nlohmann /usr/include/utf8proc.h /usr/include/eigen3 /usr/include/oneapi .cuda-deps/include/
+cp -r /usr/include/absl /usr/include/nlohmann /usr/include/utf8proc.h /usr/include/eigen3 /usr/include/oneapi /usr/include/nettle .cuda-deps/include/
 cp /usr/include/dnnl*.h* .cuda-deps/include/
 cp /usr/include/lapacke*.h /usr/include/cblas*.h .cuda-deps/include/ 2>/dev/null || cp /usr/include/lapacke*.h .cuda-deps/include/
 # Real files, not symlinks: the device transfer keeps links as links only.
@@ -19,7 +19,7 @@ for f in "$libdir"/libabsl_*.so "$libdir"/libabsl_*.so.20220623; do cp -L "$f" .
 bazel build //tasks/tokenizers/sentencepiece:libspm_shim.so >/dev/null 2>&1
 cp -L bazel-bin/tasks/tokenizers/sentencepiece/libspm_shim.so .cuda-deps/lib/
 # Every library these need that is not part of glibc/libstdc++, under the soname the loader asks for.
-for lib in "$libdir"/libutf8proc.so.2 "$libdir"/liblapacke.so.3 "$libdir"/libdnnl.so.2 bazel-bin/tasks/tokenizers/sentencepiece/libspm_shim.so; do
+for lib in "$libdir"/libutf8proc.so.2 "$libdir"/liblapacke.so.3 "$libdir"/libdnnl.so.2 "$libdir"/libnettle.so.8 bazel-bin/tasks/tokenizers/sentencepiece/libspm_shim.so; do
   ldd "$lib" | awk '$3 ~ /^\// { print $1, $3 }' | while read -r soname path; do
     case "$soname" in libc.so*|libm.so*|libstdc++.so*|libgcc_s.so*|ld-linux*|libpthread.so*|libdl.so*|librt.so*) continue ;; esac
     cp -L "$path" ".cuda-deps/lib/$soname"
