@@ -200,8 +200,6 @@ int RunCompress(int argc, char** argv) {
   if (!c.ok()) return Fail(c.status());
 
   Json layers = Json::array();
-  int64_t before = 0, after = 0, bits = 0;
-  double error_sum = 0;
   for (const LinearReplacement& r : c->layers) {
     layers.push_back({{"name", r.name},
                       {"format", r.format},
@@ -211,13 +209,8 @@ int RunCompress(int argc, char** argv) {
                       {"bits_before", 32 * r.params_before},
                       {"bits_after", r.bits_after},
                       {"rel_error", r.rel_error}});
-    before += r.params_before;
-    after += r.params_after;
-    bits += r.bits_after;
-    error_sum += r.rel_error;
   }
-  after -= c->shared_core_freed;  // a shared core is stored once
-  bits -= 32 * c->shared_core_freed;
+  const int64_t before = c->params_before, after = c->params_after;
   const int64_t n = static_cast<int64_t>(c->layers.size());
   const Json compression = {{"method", *method_id}, {"budget", BudgetToString(*budget)}, {"options", options},
                             {"linears", linears},   {"task", task_id && !needs.empty() ? Json(*task_id) : Json(nullptr)},
@@ -229,8 +222,8 @@ int RunCompress(int argc, char** argv) {
                       {"params_after", after},
                       {"param_ratio", before > 0 ? static_cast<double>(after) / static_cast<double>(before) : 0.0},
                       {"bits_before", 32 * before},
-                      {"bits_after", bits},
-                      {"mean_rel_error", n > 0 ? error_sum / static_cast<double>(n) : 0.0},
+                      {"bits_after", c->bits_after},
+                      {"mean_rel_error", c->mean_rel_error},
                       {"shared_core_params_freed", c->shared_core_freed},
                       {"model_params_before", model_params_before},
                       {"model_params_after", (*model)->ParameterCount()},
@@ -262,7 +255,7 @@ int RunCompress(int argc, char** argv) {
                {"params_before", before},
                {"params_after", after},
                {"param_ratio", report["totals"]["param_ratio"]},
-               {"bits_after", bits},
+               {"bits_after", c->bits_after},
                {"mean_rel_error", report["totals"]["mean_rel_error"]},
                {"model_params_before", model_params_before},
                {"model_params_after", report["totals"]["model_params_after"]},

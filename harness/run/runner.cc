@@ -204,6 +204,16 @@ absl::StatusOr<LinearsCompression> CompressModelLinears(Model& model, const std:
     out.shared_core_freed = *freed;
     out.shared_core_layers = shared_core.size();
   }
+  double error_sum = 0;
+  for (const LinearReplacement& r : out.layers) {
+    out.params_before += r.params_before;
+    out.params_after += r.params_after;
+    out.bits_after += r.bits_after;
+    error_sum += r.rel_error;
+  }
+  out.params_after -= out.shared_core_freed;  // the core is stored once
+  out.bits_after -= 32 * out.shared_core_freed;
+  if (!out.layers.empty()) out.mean_rel_error = error_sum / static_cast<double>(out.layers.size());
   out.compression_seconds = Since(start);
   return out;
 }
@@ -343,23 +353,17 @@ class Runner {
     absl::StatusOr<LinearsCompression> c =
         CompressModelLinears(model, data.train, spec, [this](const std::string& line) { Progress("    " + line); });
     if (!c.ok()) return c.status();
-    double error_sum = 0;
-    for (const LinearReplacement& r : c->layers) {
-      record->linear_params_before += r.params_before;
-      record->linear_params_after += r.params_after;
-      record->linear_bits_after += r.bits_after;
-      error_sum += r.rel_error;
-      ++record->compressed_linears;
-    }
+    record->linear_params_before += c->params_before;
+    record->linear_params_after += c->params_after;
+    record->linear_bits_after += c->bits_after;
+    record->compressed_linears += static_cast<int64_t>(c->layers.size());
     if (c->shared_core_layers > 1) {
-      record->linear_params_after -= c->shared_core_freed;  // the core is stored once
-      record->linear_bits_after -= 32 * c->shared_core_freed;
       record->method_info["shared_core_params"] =
           static_cast<double>(c->shared_core_freed) / static_cast<double>(c->shared_core_layers - 1);
     }
     if (c->statistics_seconds > 0) record->statistics_seconds = c->statistics_seconds;
     record->compression_seconds = c->compression_seconds;
-    record->mean_rel_error = record->compressed_linears > 0 ? error_sum / record->compressed_linears : 0;
+    record->mean_rel_error = c->mean_rel_error;
     if (run.embeddings) return CompressEmbeddings(run, model, record);
     return absl::OkStatus();
   }

@@ -74,6 +74,10 @@ struct LinearsCompression {
   std::vector<LinearReplacement> layers;  // in the order replaced
   int64_t shared_core_freed = 0;          // numbers ShareTuckerCore freed (the shared core is stored once)
   size_t shared_core_layers = 0;          // layers sharing that core (0 when none)
+  // Over `layers`: the dense parameters, the parameters and bits stored (a shared core counted once), and the
+  // mean of the layers' relative errors.
+  int64_t params_before = 0, params_after = 0, bits_after = 0;
+  double mean_rel_error = 0;
   double statistics_seconds = 0, compression_seconds = 0;
 };
 
