@@ -150,16 +150,8 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
   absl::StatusOr<std::unique_ptr<TextTokenizer>> tokenizer = LoadTextTokenizer(data.tokenizer_path, &tokenizer_config);
   if (!tokenizer.ok()) return tokenizer.status();
   data.tokenizer_settings = (*tokenizer)->Settings();
+  data.tokenizer_files = TokenizerFiles(data.tokenizer_path);
   const std::filesystem::path dir = std::filesystem::path(data.tokenizer_path).parent_path();
-  const std::string name = std::filesystem::path(data.tokenizer_path).filename().string();
-  // vocab.txt: its tokenizer_config.json; vocab.json: also its merges.txt; tokenizer.json: itself alone.
-  for (const std::string sibling : {"merges.txt", "tokenizer_config.json"}) {
-    const std::string path = (dir / sibling).string();
-    const bool belongs = name == "vocab.json" || (name == "vocab.txt" && sibling == "tokenizer_config.json");
-    if (belongs && PathExists(path)) {
-      data.tokenizer_files.push_back(path);
-    }
-  }
   if (tokenizer_config.model_max_length && options.encode.max_length > *tokenizer_config.model_max_length) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "max_length %d is above the tokenizer's model_max_length %d (%s/tokenizer_config.json)",

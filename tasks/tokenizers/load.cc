@@ -94,6 +94,18 @@ absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTextTokenizer(const std::stri
   return absl::InternalError("unreachable");
 }
 
+std::vector<std::string> TokenizerFiles(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string name = p.filename().string();
+  std::vector<std::string> files = {path};
+  for (const char* sibling : {"merges.txt", "tokenizer_config.json"}) {
+    const std::string file = (p.parent_path() / sibling).string();
+    const bool belongs = name == "vocab.json" || (name == "vocab.txt" && std::string(sibling) == "tokenizer_config.json");
+    if (belongs && PathExists(file)) files.push_back(file);
+  }
+  return files;
+}
+
 absl::StatusOr<std::string> FindTokenizerFile(const std::string& model_dir) {
   for (const char* name : {"tokenizer.json", "vocab.txt", "vocab.json"}) {
     const std::string path = model_dir + "/" + name;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "tasks/tokenizers/text_tokenizer.h"
@@ -39,6 +40,11 @@ absl::StatusOr<TokenizerConfig> ReadTokenizerConfig(const std::string& dir);
 // sibling tokenizer_config.json. InvalidArgumentError for another file name (spiece.model included).
 absl::StatusOr<std::unique_ptr<TextTokenizer>> LoadTextTokenizer(const std::string& path,
                                                                  TokenizerConfig* config = nullptr);
+
+// The files LoadTextTokenizer(path) encodes with, `path` first: vocab.txt's tokenizer_config.json, vocab.json's
+// merges.txt and tokenizer_config.json (those that exist); a tokenizer.json alone (its tokenizer_config.json is
+// only checked against it). What a copy of the tokenizer needs, and what its hash covers.
+std::vector<std::string> TokenizerFiles(const std::string& path);
 
 // The encoder tokenizer of a checkpoint folder: tokenizer.json, else vocab.txt, else vocab.json. NotFoundError
 // naming the folder and the files looked for.
