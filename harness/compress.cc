@@ -22,6 +22,7 @@
 #include "harness/flags.h"
 #include "harness/io/file.h"
 #include "harness/model/model.h"
+#include "harness/run/family_names.h"
 #include "harness/run/runner.h"
 #include "harness/run/task_model.h"
 #include "methods/registry.h"
@@ -40,19 +41,10 @@ int Fail(const absl::Status& status) {
 // Progress lines on stderr, indented (an error is the one line starting "lrbench compress:").
 void Progress(const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); }
 
-// The linears the paper tables compress for a model family (results/papers: "bert.encoder.**" for BERT, T7's
-// attention projections for T5), the encoder layers for RoBERTa and DistilBERT.
+// The linears the paper tables compress for a model family (results/papers: "bert.encoder.**", in RoBERTa's and
+// DistilBERT's names for those families; T7's attention projections for T5).
 std::vector<std::string> DefaultLinears(ModelFamily family) {
-  switch (family) {
-    case ModelFamily::kBert:
-      return {"bert.encoder.**"};
-    case ModelFamily::kRoberta:
-      return {"roberta.encoder.**"};
-    case ModelFamily::kDistilBert:
-      return {"distilbert.transformer.**"};
-    case ModelFamily::kT5:
-      break;
-  }
+  if (family != ModelFamily::kT5) return PatternsForFamily("bert.encoder.**", family).value();  // always maps
   std::vector<std::string> t5;
   for (const char* block : {"encoder.block.*.layer.0.SelfAttention.", "decoder.block.*.layer.0.SelfAttention.",
                             "decoder.block.*.layer.1.EncDecAttention."}) {

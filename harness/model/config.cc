@@ -31,6 +31,20 @@ absl::Status Require(const Json& j, const char* key, const std::string& source) 
 
 }  // namespace
 
+const char* BaseModelPrefix(ModelFamily family) {
+  switch (family) {
+    case ModelFamily::kBert:
+      return "bert";
+    case ModelFamily::kRoberta:
+      return "roberta";
+    case ModelFamily::kDistilBert:
+      return "distilbert";
+    case ModelFamily::kT5:
+      break;
+  }
+  return "";
+}
+
 absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const std::string& source) {
   Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {

@@ -62,6 +62,10 @@ inline constexpr char kFactoredModelType[] = "lrbench_factored";
 // ({"bert.encoder.layer.0.attention.self.query": "low_rank", ...}).
 std::string FactoredConfigJson(const std::string& base_config_json, const std::string& layers_json);
 
+// The base model's module prefix inside a head model, as transformers names it ("bert", "roberta", "distilbert";
+// "" for T5, whose modules sit at the top).
+const char* BaseModelPrefix(ModelFamily family);
+
 // Parses config.json text (a factored one as its base_config); errors name `source` and the field.
 absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text, const std::string& source);
 

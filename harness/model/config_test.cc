@@ -68,5 +68,14 @@ TEST(ModelConfigTest, FactoredConfigWrapsTheBaseConfig) {
   EXPECT_EQ(c.status().message(), "m/config.json: model_type lrbench_factored without an object lrbench.base_config");
 }
 
+TEST(ModelConfigTest, BaseModelPrefixIsTransformersBaseModelPrefix) {
+  // BertPreTrainedModel.base_model_prefix "bert", RobertaPreTrainedModel "roberta", DistilBertPreTrainedModel
+  // "distilbert"; T5's modules (shared, encoder, decoder) sit at the top.
+  EXPECT_STREQ(BaseModelPrefix(ModelFamily::kBert), "bert");
+  EXPECT_STREQ(BaseModelPrefix(ModelFamily::kRoberta), "roberta");
+  EXPECT_STREQ(BaseModelPrefix(ModelFamily::kDistilBert), "distilbert");
+  EXPECT_STREQ(BaseModelPrefix(ModelFamily::kT5), "");
+}
+
 }  // namespace
 }  // namespace lrb

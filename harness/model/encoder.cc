@@ -207,7 +207,7 @@ class EncoderModel : public LanguageModelImpl {
  public:
   explicit EncoderModel(const ModelConfig& c) : LanguageModelImpl(c) {
     const bool distil = c.family == ModelFamily::kDistilBert;
-    const std::string base = distil ? "distilbert" : c.family == ModelFamily::kRoberta ? "roberta" : "bert";
+    const std::string base = BaseModelPrefix(c.family);
     if (distil) {
       distil_ = register_module(base, std::make_shared<torch::nn::Module>());
       distil_embeddings_ = distil_->register_module("embeddings", DistilEmbeddings(c));

@@ -292,11 +292,8 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
     model_order.push_back(item.key());
   }
   const std::vector<std::string> checkpoint_names = weights->Names();
-  const std::string base_prefix = config->family == ModelFamily::kBert         ? "bert"
-                                  : config->family == ModelFamily::kRoberta    ? "roberta"
-                                  : config->family == ModelFamily::kDistilBert ? "distilbert"
-                                                                               : "";
-  absl::StatusOr<std::vector<std::string>> mapped = MapCheckpointNames(checkpoint_names, model_names, base_prefix);
+  absl::StatusOr<std::vector<std::string>> mapped =
+      MapCheckpointNames(checkpoint_names, model_names, BaseModelPrefix(config->family));
   if (!mapped.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: %s", dir, mapped.status().message()));
   std::map<std::string, std::string> source;  // model name -> checkpoint name
   for (size_t i = 0; i < checkpoint_names.size(); ++i) {

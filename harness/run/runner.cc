@@ -506,9 +506,7 @@ class Runner {
     if (!family.ok()) return family.status();
     absl::StatusOr<const Corpus*> corpus = GeneralCorpus(model_dir, *family, general.max_length, cap);
     if (!corpus.ok()) return corpus.status();
-    const std::string backbone = *family == ModelFamily::kDistilBert ? "distilbert.**"
-                                 : *family == ModelFamily::kRoberta  ? "roberta.**"
-                                                                     : "bert.**";
+    const std::string backbone = std::string(BaseModelPrefix(*family)) + ".**";
     Json key = {{"version", kRunnerVersion},
                 {"checkpoint", record->provenance.files.count("checkpoint") ? record->provenance.files.at("checkpoint").sha256 : ""},
                 {"method", run.method}, {"budget", run.budget ? BudgetToString(*run.budget) : ""},
