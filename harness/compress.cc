@@ -23,7 +23,7 @@
 #include "harness/io/file.h"
 #include "harness/model/model.h"
 #include "harness/run/family_names.h"
-#include "harness/run/runner.h"
+#include "harness/stages/compress.h"
 #include "harness/run/task_model.h"
 #include "methods/registry.h"
 #include "tasks/task.h"

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "harness/report/svg_plot.h"
+#include "harness/stages/registry.h"
 #include "methods/budget.h"
 
 namespace lrb {
@@ -41,7 +42,7 @@ struct Group {
   std::vector<Row> rows;
 };
 
-struct Model {
+struct TableModel {
   std::vector<Group> groups;
   std::vector<std::string> footnotes;  // in table order, without duplicates
   PlotSpec plot;
@@ -62,7 +63,7 @@ int Decimals(double v) {
   return 4;
 }
 
-void AddFootnote(Model& model, const std::string& text) {
+void AddFootnote(TableModel& model, const std::string& text) {
   for (const std::string& f : model.footnotes) {
     if (f == text) return;
   }
@@ -93,7 +94,7 @@ const PublishedRow* PublishedBaseline(const TableSpec& spec, const PublishedRow&
   return first;
 }
 
-Group PublishedGroup(const TableSpec& spec, Model& model) {
+Group PublishedGroup(const TableSpec& spec, TableModel& model) {
   Group group{"published", "published", {}};
   for (const PublishedRow& p : spec.published) {
     Row row{p.label, p.model, p.params, p.method.empty() ? "—" : p.method, p.source, {}};
@@ -167,7 +168,7 @@ class RecordIndex {
 
 // The cell of one record (no delta yet); footnotes go to `model` when given.
 Cell RecordCell(const TableSpec& spec, const std::string& row_label, const ColumnSpec& column, const RunRecord* r,
-                Model* model) {
+                TableModel* model) {
   Cell cell;
   if (r == nullptr) {
     cell.kind = CellKind::kPending;
@@ -209,53 +210,13 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
   return cell;
 }
 
-// "LoRA r=8 (alpha 16), TT rank 5; trains the adapters, classifier.**" and the like.
-std::string PeftText(const PeftSpec& peft) {
-  std::string text = "no adapters";
-  if (peft.adapter) {
-    const AdapterOptions& a = *peft.adapter;
-    text = a.kind == "lora" ? absl::StrFormat("LoRA r=%d (alpha %g)", a.rank, a.alpha)
-                            : absl::StrFormat("bottleneck adapters of %d", a.rank);
-    if (a.tt_rank > 0) absl::StrAppend(&text, absl::StrFormat(", tensor-train rank %d", a.tt_rank));
-  }
-  std::vector<std::string> trains;
-  if (peft.adapter) trains.push_back("the adapters");
-  trains.insert(trains.end(), peft.train.begin(), peft.train.end());
-  return absl::StrCat(text, "; trains ", absl::StrJoin(trains, ", "));
-}
-
-std::string MethodText(const RowSpec& row) {
-  if (row.peft) {
-    std::string text = PeftText(*row.peft);
-    if (!row.method.empty()) {
-      text = absl::StrCat(row.method, " ", row.budget ? BudgetToString(*row.budget) : "", " on ",
-                          absl::StrJoin(row.linears, ", "), " + ", text);
-    }
-    return text;
-  }
-  if (row.method.empty()) return "—";
-  std::string text = row.method;
-  if (row.budget) absl::StrAppend(&text, " ", BudgetToString(*row.budget));
-  for (const auto& [k, v] : row.options) absl::StrAppend(&text, " ", k, "=", v);
-  if (row.embeddings) {
-    absl::StrAppend(&text, ", embeddings ", row.embeddings->method, " ", BudgetToString(row.embeddings->budget));
-    for (const auto& [k, v] : row.embeddings->options) absl::StrAppend(&text, " ", k, "=", v);
-  }
-  if (row.distill) {
-    if (row.distill->general) absl::StrAppend(&text, " + general KD");
-    absl::StrAppend(&text, row.distill->task ? " + task KD" : " + fine-tuning");
-  } else if (row.refinetune) {
-    absl::StrAppend(&text, row.pruning ? absl::StrFormat(" + fine-tuning pruned to %g of S", row.pruning->keep) : " + fine-tuning");
-  }
-  if (row.from_checkpoint) absl::StrAppend(&text, ", from the checkpoint");
-  return text;
-}
+std::string MethodText(const RowSpec& row) { return DescribeStages(row.stages, row); }
 
 // The plot's series of a row: its method with its switches (options set to 0 or 1 name a variant, such
 // as ADA-Tucker's shared_core=1; numeric settings do not split a series), and whether it is fine-tuned after
 // compression.
 std::string SeriesName(const RowSpec& row) {
-  if (row.peft) return row.label;  // one point per task: the rows differ in kind, not in budget
+  if (TrainsASubset(row.stages)) return row.label;  // one point per task: the rows differ in kind, not in budget
   std::string name = row.method;
   for (const auto& [k, v] : row.options) {
     if (v == "0" || v == "1") absl::StrAppend(&name, " ", k, "=", v);
@@ -264,7 +225,7 @@ std::string SeriesName(const RowSpec& row) {
 }
 
 void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, const RenderContext& context,
-                 Model& model) {
+                 TableModel& model) {
   const std::string profile = ProfileName(context);
   std::vector<PlotPanel>& panels = model.plot.panels;
 
@@ -408,13 +369,13 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
   model.groups.push_back(std::move(group));
 }
 
-Model BuildModel(const TableSpec& spec, const std::vector<RunRecord>& records, const RenderContext& context) {
-  Model model;
+TableModel BuildModel(const TableSpec& spec, const std::vector<RunRecord>& records, const RenderContext& context) {
+  TableModel model;
   if (!spec.published.empty()) model.groups.push_back(PublishedGroup(spec, model));
   AddMeasured(spec, records, context, model);
   model.plot.title = spec.id.empty() ? spec.title : absl::StrCat(spec.id, ". ", spec.title);
   const bool peft = spec.grid && std::any_of(spec.grid->rows.begin(), spec.grid->rows.end(),
-                                            [](const RowSpec& r) { return r.peft.has_value(); });
+                                            [](const RowSpec& r) { return TrainsASubset(r.stages); });
   model.plot.x_label = peft ? "trainable parameters (M); the baseline trains all" : "stored parameters (M)";
   return model;
 }
@@ -533,7 +494,7 @@ std::vector<std::string> RowTexts(const Row& row, const Style& style) {
   return t;
 }
 
-std::string Markdown(const TableSpec& spec, const Model& model, const RenderContext& context) {
+std::string Markdown(const TableSpec& spec, const TableModel& model, const RenderContext& context) {
   static const Style kStyle{"−", "±", "—", &MarkdownEscape};
   std::string out = absl::StrCat("## ", spec.id.empty() ? "" : absl::StrCat(spec.id, ". "), MarkdownEscape(spec.title),
                                  "\n\n");
@@ -573,7 +534,7 @@ std::string Markdown(const TableSpec& spec, const Model& model, const RenderCont
   return out;
 }
 
-std::string Latex(const TableSpec& spec, const Model& model, const RenderContext& context) {
+std::string Latex(const TableSpec& spec, const TableModel& model, const RenderContext& context) {
   static const Style kStyle{"$-$", "$\\pm$", "---", &LatexEscape};
   const std::vector<std::string> header = Header(spec);
   std::string align = "@{}llll";
@@ -620,7 +581,7 @@ std::string Latex(const TableSpec& spec, const Model& model, const RenderContext
   return out;
 }
 
-std::string Csv(const TableSpec& spec, const Model& model) {
+std::string Csv(const TableSpec& spec, const TableModel& model) {
   std::vector<std::string> fields = {"group"};
   for (const std::string& h : Header(spec)) fields.push_back(CsvField(h));
   std::string out = absl::StrCat(absl::StrJoin(fields, ","), "\n");
@@ -675,7 +636,7 @@ std::vector<RunRecord> WithLatencyMetrics(const std::vector<RunRecord>& records)
 
 RenderedTable RenderTable(const TableSpec& spec, const std::vector<RunRecord>& records,
                           const RenderContext& context) {
-  const Model model = BuildModel(spec, WithLatencyMetrics(records), context);
+  const TableModel model = BuildModel(spec, WithLatencyMetrics(records), context);
   RenderedTable out;
   out.markdown = Markdown(spec, model, context);
   out.latex = Latex(spec, model, context);

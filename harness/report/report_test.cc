@@ -6,6 +6,8 @@
 
 #include "gtest/gtest.h"
 #include "harness/report/svg_plot.h"
+#include "harness/stages/peft.h"
+#include "harness/stages/registry.h"
 #include "methods/budget.h"
 
 namespace lrb {
@@ -59,9 +61,11 @@ TableSpec Spec() {
   r1.label = "SVD";
   r1.method = "svd";
   r1.budget = Budget::ParamRatio(0.494);
+  r1.stages = RowStages(r1, {});
   RowSpec r2 = r1;
   r2.label = "SVD + fine-tuning";
   r2.refinetune = RecipeSpec{};
+  r2.stages = RowStages(r2, {});
   grid.rows = {r0, r1, r2};
   spec.grid = grid;
   ProfileSpec smoke;
@@ -342,7 +346,8 @@ TEST(ReportTest, ParameterEfficientRowsShowTheirTrainableCount) {
   AdapterOptions a;
   a.rank = 8;
   a.tt_rank = 5;
-  lora.peft = PeftSpec{a, {"**.query"}, {"classifier.**"}};
+  lora.stages = RowStages(lora, {{*FindStage("peft"), std::make_shared<SettingsOf<PeftSpec>>(
+                                                             PeftSpec{a, {"**.query"}, {"classifier.**"}})}});
   spec.grid->rows.push_back(lora);
   std::vector<RunRecord> records = Records();
   RunRecord r = Ok("LoRA r=8", "glue/cola", "matthews_correlation", 0.3, 11200000, 11232768);

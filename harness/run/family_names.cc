@@ -87,9 +87,12 @@ absl::StatusOr<std::vector<std::string>> PatternsForFamily(const std::string& pa
 absl::StatusOr<RunSpec> RunForFamily(const RunSpec& run, ModelFamily family) {
   RunSpec out = run;
   if (absl::Status s = Rename(&out.linears, family); !s.ok()) return s;
-  if (out.peft) {
-    if (absl::Status s = Rename(&out.peft->linears, family); !s.ok()) return s;
-    if (absl::Status s = Rename(&out.peft->train, family); !s.ok()) return s;
+  const PatternRenamer rename = [family](std::vector<std::string>* patterns) { return Rename(patterns, family); };
+  for (StageUse& use : out.stages) {
+    if (!use.settings) continue;
+    absl::StatusOr<std::shared_ptr<const StageSettings>> renamed = use.stage->ForFamily(use.settings, rename);
+    if (!renamed.ok()) return renamed.status();
+    use.settings = std::move(*renamed);
   }
   return out;
 }

@@ -33,7 +33,8 @@ namespace lrb {
 // names ("**LayerNorm**" in DistilBERT). BERT and T5: `pattern` itself.
 absl::StatusOr<std::vector<std::string>> PatternsForFamily(const std::string& pattern, ModelFamily family);
 
-// `run` with its module patterns (linears, adapters' linears, trainable parameters) renamed for `family`.
+// `run` with its module patterns (linears, and those of its stages: adapters' linears, trainable parameters)
+// renamed for `family`.
 // The run's id and record keep the spec's BERT names (RunSpecJson of the original run).
 absl::StatusOr<RunSpec> RunForFamily(const RunSpec& run, ModelFamily family);
 

@@ -4,6 +4,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "harness/stages/peft.h"
+#include "harness/stages/registry.h"
 
 namespace lrb {
 namespace {
@@ -66,15 +68,17 @@ TEST(FamilyNames, NoCounterpartIsRefusedByName) {
 TEST(FamilyNames, RunForFamilyRenamesEveryPatternList) {
   RunSpec run;
   run.linears = {"bert.encoder.layer.*.attention.self.query", "bert.encoder.layer.*.attention.self.value"};
-  run.peft.emplace();
-  run.peft->linears = {"bert.pooler.dense"};
-  run.peft->train = {"classifier.**", "**LayerNorm**"};
+  PeftSpec peft;
+  peft.linears = {"bert.pooler.dense"};
+  peft.train = {"classifier.**", "**LayerNorm**"};
+  run.stages = {{*FindStage("peft"), std::make_shared<SettingsOf<PeftSpec>>(peft)}};
   absl::StatusOr<RunSpec> d = RunForFamily(run, ModelFamily::kDistilBert);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_THAT(d->linears, ElementsAre("distilbert.transformer.layer.*.attention.q_lin",
                                       "distilbert.transformer.layer.*.attention.v_lin"));
-  EXPECT_THAT(d->peft->linears, ElementsAre("pre_classifier"));
-  EXPECT_THAT(d->peft->train, ElementsAre("classifier.**", "**LayerNorm**", "**layer_norm**"));
+  const PeftSpec* renamed = FindStageUse(d->stages, "peft")->As<PeftSpec>();
+  EXPECT_THAT(renamed->linears, ElementsAre("pre_classifier"));
+  EXPECT_THAT(renamed->train, ElementsAre("classifier.**", "**LayerNorm**", "**layer_norm**"));
   EXPECT_EQ(RunSpecJson(run), RunSpecJson(*RunForFamily(run, ModelFamily::kBert)));
   run.linears = {"bert.encoder.layer.*.attention.output.LayerNorm"};
   EXPECT_FALSE(RunForFamily(run, ModelFamily::kDistilBert).ok());

@@ -20,7 +20,10 @@
 #include "harness/run/provenance.h"
 #include "harness/run/record.h"
 #include "harness/run/runner.h"
+#include "harness/model/row_pruning.h"
 #include "harness/run/spec.h"
+#include "harness/stages/distill.h"
+#include "harness/stages/peft.h"
 #include "methods/registry.h"
 #include "tasks/task.h"
 
@@ -88,9 +91,10 @@ TEST(TableSpec, ParsesAndExpands) {
   runs = ExpandRuns(*spec, "default", "");
   ASSERT_TRUE(runs.ok());
   const RunSpec& pruned = runs->back();
-  ASSERT_TRUE(pruned.pruning.has_value());
-  EXPECT_EQ(pruned.pruning->delta_t, 5);
-  EXPECT_DOUBLE_EQ(pruned.pruning->beta, 0.85);
+  ASSERT_NE(FindStageUse(pruned.stages, "pruning"), nullptr);
+  const RowPruningOptions& pruning = *FindStageUse(pruned.stages, "pruning")->As<RowPruningOptions>();
+  EXPECT_EQ(pruning.delta_t, 5);
+  EXPECT_DOUBLE_EQ(pruning.beta, 0.85);
   EXPECT_FALSE(pruned.finetune_base.has_value());
   EXPECT_THAT(RunSpecJson(pruned), HasSubstr(R"("pruning":{"beta":0.85,"delta_t":5)"));
   EXPECT_THAT(RunSpecJson(pruned), ::testing::Not(HasSubstr("distill")));
@@ -107,11 +111,13 @@ TEST(TableSpec, ParsesAndExpands) {
   ASSERT_TRUE(runs.ok()) << runs.status();
   ASSERT_EQ(runs->size(), 1u);
   const RunSpec& kd = runs->front();
-  ASSERT_TRUE(kd.distill.has_value() && kd.distill->general.has_value());
+  ASSERT_NE(FindStageUse(kd.stages, "distill"), nullptr);
+  const DistillSpec& distill = *FindStageUse(kd.stages, "distill")->As<DistillSpec>();
+  ASSERT_TRUE(distill.general.has_value());
   EXPECT_TRUE(kd.finetune_base.has_value());
-  EXPECT_EQ(kd.distill->general->epochs, 1);
-  EXPECT_EQ(kd.distill->general->max_length, 64);
-  EXPECT_TRUE(kd.distill->task);
+  EXPECT_EQ(distill.general->epochs, 1);
+  EXPECT_EQ(distill.general->max_length, 64);
+  EXPECT_TRUE(distill.task);
   EXPECT_THAT(RunSpecJson(kd), HasSubstr(R"("distill":{"general":{)"));
   EXPECT_THAT(RunSpecJson(kd), ::testing::Not(HasSubstr("peft")));
   EXPECT_THAT(RunSpecJson(kd), ::testing::Not(HasSubstr("embeddings")));
@@ -124,7 +130,7 @@ TEST(TableSpec, ParsesAndExpands) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   runs = ExpandRuns(*spec, "default", "");
   ASSERT_TRUE(runs.ok());
-  ASSERT_TRUE(runs->back().embeddings.has_value());
+  ASSERT_NE(FindStageUse(runs->back().stages, "embeddings"), nullptr);
   EXPECT_THAT(RunSpecJson(runs->back()),
               HasSubstr(R"("embeddings":{"budget":"rank=1","method":"kronecker","options":{"m2":"1","n2":"8"}})"));
   // A parameter-efficient row is not a baseline, trains the checkpoint (no base fine-tuning) and carries
@@ -139,10 +145,12 @@ TEST(TableSpec, ParsesAndExpands) {
   runs = ExpandRuns(*spec, "default", "");
   ASSERT_TRUE(runs.ok());
   const RunSpec& lora = runs->back();
-  ASSERT_TRUE(lora.peft.has_value() && lora.peft->adapter.has_value());
+  ASSERT_NE(FindStageUse(lora.stages, "peft"), nullptr);
+  const PeftSpec& peft = *FindStageUse(lora.stages, "peft")->As<PeftSpec>();
+  ASSERT_TRUE(peft.adapter.has_value());
   EXPECT_FALSE(lora.finetune_base.has_value());
-  EXPECT_EQ(lora.peft->adapter->rank, 4);
-  EXPECT_DOUBLE_EQ(lora.peft->adapter->alpha, 16);
+  EXPECT_EQ(peft.adapter->rank, 4);
+  EXPECT_DOUBLE_EQ(peft.adapter->alpha, 16);
   EXPECT_THAT(RunSpecJson(lora), HasSubstr(R"("peft":{"adapter":{"alpha":16.0,"dropout":0.0,"kind":"lora","rank":4,"tt_order":3,"tt_rank":5},"linears":["**.query"],"train":["classifier.**"]})"));
 }
 

@@ -1,9 +1,8 @@
-// The experiment runner: expands table specs into runs, executes each (base model fine-tuned once per
-// model/task/recipe and cached; statistics, compression, optional re-fine-tuning, evaluation, optional
-// latency), and writes one RunRecord per run atomically. Runs whose record exists are skipped, so an
+// The experiment runner: expands table specs into runs, executes each (the base model fine-tuned once per
+// model/task/recipe and cached, then the row's stages (harness/stages), the evaluation and, for speed rows,
+// the latency), and writes one RunRecord per run atomically. Runs whose record exists are skipped, so an
 // interrupted reproduction resumes and a re-run computes only what changed (every cache key is a content
-// hash of the run's inputs: spec, checkpoint, data, tokenizer, runner version). `CompressModelLinears` is the
-// compression step of a run, shared with `lrbench compress`.
+// hash of the run's inputs: spec, checkpoint, data, tokenizer, runner version).
 #ifndef LRB_HARNESS_RUN_RUNNER_H_
 #define LRB_HARNESS_RUN_RUNNER_H_
 
@@ -15,12 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "harness/model/model.h"
-#include "harness/model/training.h"
 #include "harness/run/record.h"
 #include "harness/run/spec.h"
-#include "methods/budget.h"
-#include "tasks/encode.h"
 
 namespace lrb {
 
@@ -58,36 +53,6 @@ absl::Status ValidateTable(const TableSpec& table);
 // Each of `tasks` (RunnerOptions::tasks) is the task of a column of one of the measured `tables`, or
 // InvalidArgument naming it.
 absl::Status CheckTasks(const std::vector<TableSpec>& tables, const std::vector<std::string>& tasks);
-
-// One compression of a model's linears: a method with its budget and options on the linears matching `linears`
-// (Model::LinearNames patterns).
-struct LinearsCompressionSpec {
-  std::string method;
-  Budget budget;
-  std::map<std::string, std::string> options;
-  std::vector<std::string> linears;
-  int64_t statistics_examples = 512;  // the first N train examples, when the method needs statistics
-  bool trainable = false;             // the factors require gradients (a re-fine-tuning follows)
-};
-
-struct LinearsCompression {
-  std::vector<LinearReplacement> layers;  // in the order replaced
-  int64_t shared_core_freed = 0;          // numbers ShareTuckerCore freed (the shared core is stored once)
-  size_t shared_core_layers = 0;          // layers sharing that core (0 when none)
-  // Over `layers`: the dense parameters, the parameters and bits stored (a shared core counted once), and the
-  // mean of the layers' relative errors.
-  int64_t params_before = 0, params_after = 0, bits_after = 0;
-  double mean_rel_error = 0;
-  double statistics_seconds = 0, compression_seconds = 0;
-};
-
-// Collects the statistics the method declares (Method::Needs: CollectStatistics over the first
-// `statistics_examples` of `train`, which the model's head must fit), then replaces the matching linears
-// (Model::ReplaceLinears), every matching weight at once for methods that compress jointly, tying shared
-// Tucker cores (Model::ShareTuckerCore). Errors name the method or the layer.
-absl::StatusOr<LinearsCompression> CompressModelLinears(Model& model, const std::vector<Example>& train,
-                                                        const LinearsCompressionSpec& spec,
-                                                        const ProgressSink& progress);
 
 // The run id of a run: a content hash (16 hex digits). NotFound/InvalidArgument when the checkpoint or
 // the task's data cannot be read (the runner records those as no_data or failed).
