@@ -1,5 +1,5 @@
-// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize, finetune, score): the built binary on files
-// the test writes, good input and bad.
+// End-to-end tests of the `lrbench` commands (decompose, forward, tokenize, finetune, score) and their command line
+// (every --help, both flag forms): the built binary on files the test writes, good input and bad.
 #include <sys/wait.h>
 
 #include <cmath>
@@ -245,6 +245,123 @@ TEST(DecomposeTest, ExistingOutputIsKeptWithoutOverwrite) {
   r = Decompose("--method=svd --rank=4 --overwrite --input=" + input + " --output=" + output);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(ReadSafetensors(output).ok());
+}
+
+// The command line (harness/cli.h): each command's --help lists the flags it declares, and `lrbench --help` the
+// commands (with their summaries), the methods with their options, and the tasks.
+TEST(CommandLineTest, EveryCommandsHelpListsItsFlags) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> commands = {
+      {"decompose",
+       {"--method", "--input", "--output", "--tensor", "--rank", "--param_ratio", "--bits", "--overwrite"}},
+      {"compress",
+       {"--model", "--method", "--rank", "--param_ratio", "--bits", "--output", "--linears", "--task", "--data_dir",
+        "--statistics_examples", "--max_length", "--device", "--overwrite"}},
+      {"export", {"--model", "--format", "--dtype", "--output", "--overwrite"}},
+      {"forward",
+       {"--model", "--inputs", "--output", "--generate", "--min_new_tokens", "--num_beams", "--length_penalty",
+        "--device", "--overwrite"}},
+      {"finetune",
+       {"--model", "--task", "--output", "--epochs", "--lr", "--batch_size", "--weight_decay", "--warmup_ratio",
+        "--max_grad_norm", "--seed", "--log_every", "--max_length", "--max_target_length", "--source_prefix",
+        "--train_split", "--eval_split", "--max_train_examples", "--max_eval_examples", "--generate", "--num_beams",
+        "--device", "--data_dir", "--tokenizer", "--threads", "--overwrite"}},
+      {"tokenize", {"--tokenizer", "--vocab", "--input", "--output", "--max_length", "--overwrite"}},
+      {"score", {"--task", "--predictions", "--split", "--data_dir"}},
+      {"reproduce",
+       {"--tables", "--tasks", "--profile", "--model", "--out", "--data_dir", "--device", "--kernels", "--shard_index",
+        "--shard_count", "--render_only", "--golden", "--tolerance", "--results_md", "--specs"}},
+      {"demo", {"--shapes", "--param_ratio", "--bits"}},
+  };
+  const ToolRun top = Lrbench("--help");
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_EQ(Lrbench("help").out, top.out);
+  for (const auto& [command, flags] : commands) {
+    const ToolRun r = Lrbench(command + " --help");
+    EXPECT_EQ(r.exit_code, 0) << command << ": " << r.err;
+    EXPECT_EQ(r.err, "") << command;
+    EXPECT_NE(r.out.find("Usage: lrbench " + command + " [OPTIONS]"), std::string::npos) << r.out;
+    for (const std::string& flag : flags) {
+      // A flag's line: its name after two spaces, then its type (or, for a switch, its help).
+      EXPECT_NE(r.out.find("\n  " + flag + " "), std::string::npos) << command << " lacks " << flag << ":\n" << r.out;
+    }
+    // Its line in `lrbench --help` starts with its name and goes on with its summary, the first line of its help.
+    const std::string summary = r.out.substr(0, r.out.find('\n'));
+    const size_t at = top.out.find("\n  " + command + " ");
+    ASSERT_NE(at, std::string::npos) << command << ":\n" << top.out;
+    const size_t from = at + 3 + command.size();
+    std::string line = top.out.substr(from, top.out.find('\n', from) - from);
+    line.erase(0, line.find_first_not_of(' '));
+    EXPECT_EQ(line, summary) << command;
+  }
+  // The methods with their budgets and options, and the tasks, as the registries give them.
+  EXPECT_NE(top.out.find("  svd         SVD. Budget: --rank or --param_ratio.\n      --solver=exact  "),
+            std::string::npos)
+      << top.out;
+  EXPECT_NE(top.out.find("  kashin      Kashin. Budget: --bits.\n"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("  glue/rte   RTE, classification; splits dev train test; metrics accuracy\n"),
+            std::string::npos)
+      << top.out;
+}
+
+// --name value is --name=value, for a command's flags and a method's options alike.
+TEST(CommandLineTest, SpaceSeparatedValuesEqualTheEqualsForm) {
+  const std::string input = WriteInput("forms.safetensors", GaussianMatrix(48, 64, 1));
+  const std::string equals = OutputPath("forms_equals.safetensors"), space = OutputPath("forms_space.safetensors"),
+                    exact = OutputPath("forms_exact.safetensors");
+  ToolRun a = Decompose("--method=svd --rank=4 --solver=randomized --power_iterations=0 --seed=3 --input=" + input +
+                        " --output=" + equals);
+  ToolRun b = Decompose("--method svd --rank 4 --solver randomized --power_iterations 0 --seed 3 --input " + input +
+                        " --output " + space);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  // The randomized SVD with a fixed seed is deterministic: the same options give the same reconstruction.
+  const std::vector<float> ra = *HostTensorToFloats(*ReadSafetensors(equals)->Find("reconstruction"));
+  EXPECT_EQ(*HostTensorToFloats(*ReadSafetensors(space)->Find("reconstruction")), ra);
+  // And the options reached the method: the exact rank-4 SVD is the best rank-4 approximation (Eckart-Young), and a
+  // range finder without power iterations on a Gaussian matrix's flat spectrum falls clearly short of it.
+  ToolRun c = Decompose("--method svd --rank 4 --input " + input + " --output " + exact);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const auto rel_error = [](const std::string& out) { return std::stod(out.substr(out.find("\"rel_error\":") + 12)); };
+  EXPECT_GT(rel_error(b.out), rel_error(c.out) + 1e-4) << b.out << c.out;
+
+  // tokenize: bert-base-uncased, "Hello, world!" cut to 4 tokens: [CLS] hello , [SEP].
+  const std::string texts = Fresh("forms.jsonl"), ids_equals = Fresh("forms_ids_equals.jsonl"),
+                    ids_space = Fresh("forms_ids_space.jsonl");
+  std::ofstream(texts) << R"({"text": "Hello, world!"})" << "\n";
+  ToolRun t = Lrbench(
+      absl::StrCat("tokenize --vocab=", kVocab, " --input=", texts, " --output=", ids_equals, " --max_length=4"));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  t = Lrbench(
+      absl::StrCat("tokenize --vocab ", kVocab, " --input ", texts, " --output ", ids_space, " --max_length 4"));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(Slurp(ids_space), "{\"input_ids\":[101,7592,1010,102],\"token_type_ids\":[0,0,0,0]}\n");
+  EXPECT_EQ(Slurp(ids_space), Slurp(ids_equals));
+}
+
+// Bad flags in either form: one line naming the flag (its value in the = form), exit status 1; a required flag
+// missing is bad usage, status 2.
+TEST(CommandLineTest, BadFlagsAreNamedInEitherForm) {
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"demo --bits 0", 1, "--bits=0: budget bits=0 is out of range"},
+           {"demo --bits x", 1, "--bits=x: expected an integer"},
+           {"demo --param_ratio 1.5", 1, "--param_ratio=1.5: expected a number in (0, 1]"},
+           {"demo --colour=red", 1, "unknown flag --colour"},
+           {"demo --colour red", 1, "unknown flag --colour"},
+           {"demo red", 1, "unexpected argument 'red'"},
+           {"demo --bits=3 --bits=4", 1, "--bits"},
+           {"score --task glue/sst2", 2, "--predictions is required"},
+       }) {
+    const ToolRun r = Lrbench(c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << ": " << r.err;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
 }
 
 // `lrbench finetune` on the embedded WNLI (635 train, 71 dev) with the embedded bert-mini: a short run

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -17,9 +18,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
 #include "harness/export.h"
-#include "harness/flags.h"
 #include "harness/io/file.h"
 #include "harness/model/model.h"
 #include "harness/run/family_names.h"
@@ -32,11 +33,6 @@ namespace lrb {
 namespace {
 
 using Json = nlohmann::json;
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "lrbench compress: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
 
 // Progress lines on stderr, indented (an error is the one line starting "lrbench compress:").
 void Progress(const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); }
@@ -96,58 +92,50 @@ std::string MarkdownReport(const Json& report) {
   return md;
 }
 
-}  // namespace
-
-int RunCompress(int argc, char** argv) {
-  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return Fail(parsed.status());
-  Flags& flags = *parsed;
-  if (PrintUsageIfAsked(flags)) return 0;
-  std::optional<std::string> model_dir = flags.Take("model"), method_id = flags.Take("method"),
-                             output = flags.Take("output"), linears_flag = flags.Take("linears"),
-                             task_id = flags.Take("task"), data_dir = flags.Take("data_dir");
-  if (!model_dir || !method_id || !output) {
-    std::fprintf(stderr, "lrbench compress: --model, --method and --output are required (see lrbench --help)\n");
-    return 2;
-  }
-  model_dir = UserPath(*model_dir);
-  output = WithoutTrailingSlash(UserPath(*output));
-  if (data_dir) data_dir = UserPath(*data_dir);
-  const std::string device = flags.Take("device").value_or("cpu");
-  absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  if (!overwrite.ok()) return Fail(overwrite.status());
+struct CompressArgs {
+  std::optional<std::string> model_dir, method_id, output, linears, task_id, data_dir;
+  std::string device = "cpu";
+  bool overwrite = false;
   int64_t statistics_examples = 512, max_length = 128;
-  for (const absl::Status& s :
-       {flags.TakeNumber("statistics_examples", &statistics_examples, 1), flags.TakeNumber("max_length", &max_length, 8)}) {
-    if (!s.ok()) return Fail(s);
-  }
-  absl::StatusOr<Budget> budget = TakeBudget(flags);
-  if (!budget.ok()) return Fail(budget.status());
+  BudgetFlags budget;
+  std::map<std::string, std::string> options;  // the method's
+};
+
+absl::Status Compress(const CompressArgs& a) {
+  const std::optional<std::string>& model_dir = a.model_dir;
+  const std::optional<std::string>& method_id = a.method_id;
+  const std::optional<std::string>& task_id = a.task_id;
+  const std::optional<std::string>& data_dir = a.data_dir;
+  const std::string output = WithoutTrailingSlash(*a.output);
+  const std::string& device = a.device;
+  const int64_t statistics_examples = a.statistics_examples, max_length = a.max_length;
+  absl::StatusOr<Budget> budget = ParseBudget(a.budget);
+  if (!budget.ok()) return budget.status();
   absl::StatusOr<const Method*> method = FindMethod(*method_id);
-  if (!method.ok()) return Fail(method.status());
-  // What is left are the method's options; CheckSettings refuses unknown ones.
-  std::map<std::string, std::string> options(flags.rest().begin(), flags.rest().end());
-  if (absl::Status s = (*method)->CheckSettings(*budget, MethodOptions(options)); !s.ok()) return Fail(s);
-  if (absl::Status s = CheckDevice(device); !s.ok()) return Fail(s);
+  if (!method.ok()) return method.status();
+  // CheckSettings refuses unknown options.
+  const std::map<std::string, std::string>& options = a.options;
+  if (absl::Status s = (*method)->CheckSettings(*budget, MethodOptions(options)); !s.ok()) return s;
+  if (absl::Status s = CheckDevice(device); !s.ok()) return s;
   const std::vector<Statistic> needs = (*method)->Needs();
   std::vector<std::string> need_names;
   for (Statistic s : needs) need_names.emplace_back(StatisticName(s));
   const TaskInfo* task = nullptr;
   if (task_id) {
     absl::StatusOr<const TaskInfo*> t = FindTask(*task_id);
-    if (!t.ok()) return Fail(t.status());
+    if (!t.ok()) return t.status();
     task = *t;
   } else if (!needs.empty()) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat(
+    return absl::InvalidArgumentError(absl::StrFormat(
         "method %s needs statistics (%s) collected on a task's train split: give --task=ID", *method_id,
-        absl::StrJoin(need_names, ", "))));
+        absl::StrJoin(need_names, ", ")));
   }
-  if (absl::Status s = CheckOutputDirectory(*model_dir, *output, *overwrite); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckOutputDirectory(*model_dir, output, a.overwrite); !s.ok()) return s;
   absl::StatusOr<ModelConfig> config = ReadModelConfig(*model_dir);
-  if (!config.ok()) return Fail(config.status());
+  if (!config.ok()) return config.status();
   std::vector<std::string> linears = DefaultLinears(config->family);
-  if (linears_flag) linears = absl::StrSplit(*linears_flag, ',', absl::SkipEmpty());
-  if (linears.empty()) return Fail(absl::InvalidArgumentError("--linears is empty"));
+  if (a.linears) linears = absl::StrSplit(*a.linears, ',', absl::SkipEmpty());
+  if (linears.empty()) return absl::InvalidArgumentError("--linears is empty");
 
   if (task != nullptr && needs.empty()) Progress(absl::StrFormat("%s needs no statistics: --task is not used", *method_id));
   const auto start = std::chrono::steady_clock::now();
@@ -162,7 +150,7 @@ int RunCompress(int argc, char** argv) {
     o.encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     Progress(absl::StrFormat("reading %s's %s split", task->id, task->train_split));
     absl::StatusOr<TaskData> d = LoadTaskData(*task, config->family, *model_dir, o);
-    if (!d.ok()) return Fail(d.status());
+    if (!d.ok()) return d.status();
     data = std::move(*d);
   }
   // Statistics need the task's head (its loss); otherwise the model loads as it is.
@@ -171,12 +159,12 @@ int RunCompress(int argc, char** argv) {
   load.device = device;
   Progress("loading " + *model_dir);
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, load);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) return model.status();
   if (!(*model)->report().initialised.empty()) {
     // Statistics through a random head would weigh the layers by noise; a saved random head would be worse.
-    return Fail(absl::InvalidArgumentError(absl::StrFormat(
+    return absl::InvalidArgumentError(absl::StrFormat(
         "%s has no trained head for %s (loading it initialises %s): fine-tune it first (lrbench finetune)",
-        *model_dir, *task_id, absl::StrJoin((*model)->report().initialised, ", "))));
+        *model_dir, *task_id, absl::StrJoin((*model)->report().initialised, ", ")));
   }
   const int64_t model_params_before = (*model)->ParameterCount();
 
@@ -189,7 +177,7 @@ int RunCompress(int argc, char** argv) {
   Progress(absl::StrFormat("compressing %s with %s (%s)", absl::StrJoin(linears, ", "), *method_id,
                            BudgetToString(*budget)));
   absl::StatusOr<LinearsCompression> c = CompressModelLinears(**model, data.train, spec, Progress);
-  if (!c.ok()) return Fail(c.status());
+  if (!c.ok()) return c.status();
 
   Json layers = Json::array();
   for (const LinearReplacement& r : c->layers) {
@@ -222,9 +210,9 @@ int RunCompress(int argc, char** argv) {
                       {"statistics_seconds", c->statistics_seconds},
                       {"compression_seconds", c->compression_seconds}};
 
-  Progress("saving " + *output);
-  absl::StatusOr<std::string> staging = StagingDirectory(*output);
-  if (!staging.ok()) return Fail(staging.status());
+  Progress("saving " + output);
+  absl::StatusOr<std::string> staging = StagingDirectory(output);
+  if (!staging.ok()) return staging.status();
   absl::StatusOr<std::string> original = ReadFile(*model_dir + "/config.json");
   absl::Status written = original.status();
   if (written.ok()) written = (*model)->Save(*staging, false);
@@ -233,16 +221,16 @@ int RunCompress(int argc, char** argv) {
   if (written.ok()) written = tokenizer.status();
   if (written.ok()) written = WriteFileAtomically(*staging + "/compress_report.json", report.dump(2) + "\n", false);
   if (written.ok()) written = WriteFileAtomically(*staging + "/compress_report.md", MarkdownReport(report), false);
-  if (written.ok()) written = PublishDirectory(*staging, *output, *overwrite);
+  if (written.ok()) written = PublishDirectory(*staging, output, a.overwrite);
   if (!written.ok()) {
     std::error_code ec;
     std::filesystem::remove_all(*staging, ec);
-    return Fail(written);
+    return written;
   }
   Json line = {{"model", *model_dir},
                {"method", *method_id},
                {"budget", BudgetToString(*budget)},
-               {"output", *output},
+               {"output", output},
                {"linears", n},
                {"params_before", before},
                {"params_after", after},
@@ -253,7 +241,36 @@ int RunCompress(int argc, char** argv) {
                {"model_params_after", report["totals"]["model_params_after"]},
                {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
   std::printf("%s\n", line.dump().c_str());
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddCompress(CommandLine& line) {
+  CommandFlags& flags = line.Add("compress", "Compresses every linear of a model with one method, as a table run does",
+                                 R"(
+Compresses every linear matching --linears (Model::LinearNames patterns; default: the tables' set for the model
+family, bert.encoder.** for BERT, roberta.encoder.**, distilbert.transformer.**, T5's attention q/k/v) as a table
+run does: a method that needs statistics collects them on the first N examples of --task's train split through
+the model's own (trained) head. DIR gets the compressed model (factors under a config.json of model_type
+lrbench_factored, which lrbench loads and transformers refuses), the tokenizer files and compress_report.json /
+.md (per linear: format, parameters before and after, bits, relative error; totals); stdout gets one JSON summary
+line. Any other --key=value is an option of the method (lrbench --help lists them).)");
+  auto a = std::make_shared<CompressArgs>();
+  flags.Path("model", &a->model_dir, "The model directory (a checkpoint, or one lrbench saved)", "DIR")->required();
+  flags.Text("method", &a->method_id, "The method (lrbench --help lists them)")->type_name("ID")->required();
+  DeclareBudget(flags, &a->budget);
+  flags.Path("output", &a->output, "The directory the compressed model goes to", "DIR")->required();
+  flags.Text("linears", &a->linears, "Which linears, comma-separated patterns (default: the tables' set)")
+      ->type_name("P1,P2");
+  flags.Text("task", &a->task_id, "The task whose train split gives the statistics a method needs")->type_name("ID");
+  flags.Path("data_dir", &a->data_dir, "Where the task's data is looked up first", "DIR");
+  flags.Number("statistics_examples", &a->statistics_examples, "Train examples the statistics are collected on", 1);
+  flags.Number("max_length", &a->max_length, "Tokens per statistics example", 8);
+  flags.Text("device", &a->device, "cpu or cuda");
+  flags.Switch("overwrite", &a->overwrite, "Replace an existing output");
+  flags.TakeMethodOptions(&a->options);
+  flags.Runs([a] { return Compress(*a); });
 }
 
 }  // namespace lrb

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -11,8 +13,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/flags.h"
 #include "harness/io/safetensors.h"
 #include "methods/factorization.h"
 #include "methods/registry.h"
@@ -41,15 +43,19 @@ absl::StatusOr<Matrix> MatrixFromFile(const SafetensorsFile& file, const std::st
   return m;
 }
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "lrbench decompose: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
 }  // namespace
 
-absl::StatusOr<Budget> TakeBudget(Flags& flags) {
-  std::optional<std::string> rank = flags.Take("rank"), ratio = flags.Take("param_ratio"), bits = flags.Take("bits");
+void DeclareBudget(CommandFlags& flags, BudgetFlags* budget) {
+  flags.Text("rank", &budget->rank, "The budget as a rank (R >= 1)")->type_name("R");
+  flags.Text("param_ratio", &budget->param_ratio, "The budget as a share of the dense parameter count, in (0, 1]")
+      ->type_name("P");
+  flags.Text("bits", &budget->bits, "The budget in bits per weight (quantizing methods)")->type_name("B");
+}
+
+absl::StatusOr<Budget> ParseBudget(const BudgetFlags& flags) {
+  const std::optional<std::string>& rank = flags.rank;
+  const std::optional<std::string>& ratio = flags.param_ratio;
+  const std::optional<std::string>& bits = flags.bits;
   if ((rank ? 1 : 0) + (ratio ? 1 : 0) + (bits ? 1 : 0) != 1) {
     return absl::InvalidArgumentError("give exactly one budget: --rank=R, --param_ratio=P or --bits=B");
   }
@@ -69,67 +75,61 @@ absl::StatusOr<Budget> TakeBudget(Flags& flags) {
   return rank ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
 }
 
-int RunDecompose(int argc, char** argv) {
-  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return Fail(parsed.status());
-  Flags& flags = *parsed;
-  if (PrintUsageIfAsked(flags)) return 0;
-  std::optional<std::string> method_id = flags.Take("method"), input = flags.Take("input"),
-                             output = flags.Take("output"), tensor = flags.Take("tensor");
-  if (!method_id || !input || !output) {
-    std::fprintf(stderr, "lrbench decompose: --method, --input and --output are required (see lrbench --help)\n");
-    return 2;
-  }
-  input = UserPath(*input);
-  output = UserPath(*output);
-  const std::string weight_name = tensor.value_or("weight");
-  absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  if (!overwrite.ok()) return Fail(overwrite.status());
-  absl::StatusOr<Budget> budget = TakeBudget(flags);
-  if (!budget.ok()) return Fail(budget.status());
-  absl::StatusOr<const Method*> method = FindMethod(*method_id);
-  if (!method.ok()) return Fail(method.status());
-  // What is left are the method's options; the method refuses unknown ones.
+namespace {
+
+struct DecomposeArgs {
+  std::optional<std::string> method_id, input, output;
+  std::string weight_name = "weight";
+  bool overwrite = false;
+  BudgetFlags budget;
+  std::map<std::string, std::string> options;  // the method's
+};
+
+absl::Status Decompose(const DecomposeArgs& a) {
+  absl::StatusOr<Budget> budget = ParseBudget(a.budget);
+  if (!budget.ok()) return budget.status();
+  absl::StatusOr<const Method*> method = FindMethod(*a.method_id);
+  if (!method.ok()) return method.status();
+  // The method refuses unknown options.
   MethodOptions options;
-  for (const auto& [name, value] : flags.rest()) options.Set(name, value);
+  for (const auto& [name, value] : a.options) options.Set(name, value);
 
   // Refuse before any work: a result is never silently overwritten, and never written over its input.
   std::error_code ec;
-  if (std::filesystem::equivalent(*input, *output, ec)) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--output=%s is the input file", *output)));
+  if (std::filesystem::equivalent(*a.input, *a.output, ec)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--output=%s is the input file", *a.output));
   }
-  if (!*overwrite && std::filesystem::exists(*output)) {
-    return Fail(absl::AlreadyExistsError(
-        absl::StrFormat("%s exists; pass --overwrite to replace it", *output)));
+  if (!a.overwrite && std::filesystem::exists(*a.output)) {
+    return absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *a.output));
   }
 
-  absl::StatusOr<SafetensorsFile> file = ReadSafetensors(*input);
-  if (!file.ok()) return Fail(file.status());
-  absl::StatusOr<Matrix> weight = MatrixFromFile(*file, *input, weight_name);
-  if (!weight.ok()) return Fail(weight.status());
+  absl::StatusOr<SafetensorsFile> file = ReadSafetensors(*a.input);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<Matrix> weight = MatrixFromFile(*file, *a.input, a.weight_name);
+  if (!weight.ok()) return weight.status();
   LayerInputs layer{&*weight};
   Matrix fisher, second_moment;
   for (Statistic s : (*method)->Needs()) {
     if (s == Statistic::kFisher) {
-      absl::StatusOr<Matrix> f = MatrixFromFile(*file, *input, "fisher");
-      if (!f.ok()) return Fail(f.status());
+      absl::StatusOr<Matrix> f = MatrixFromFile(*file, *a.input, "fisher");
+      if (!f.ok()) return f.status();
       fisher = std::move(*f);
       layer.fisher = &fisher;
     } else if (s == Statistic::kInputSecondMoment) {
       // Either the samples themselves ([samples, in], C = X^T X) or C directly.
       const bool has_inputs = file->Contains("inputs");
-      absl::StatusOr<Matrix> x = MatrixFromFile(*file, *input, has_inputs ? "inputs" : "input_second_moment");
+      absl::StatusOr<Matrix> x = MatrixFromFile(*file, *a.input, has_inputs ? "inputs" : "input_second_moment");
       if (!x.ok()) {
-        return Fail(has_inputs ? x.status()
-                               : absl::NotFoundError(absl::StrFormat(
-                                     "%s: method %s needs tensor 'inputs' [samples, %d] or 'input_second_moment' "
-                                     "[%d, %d]",
-                                     *input, *method_id, weight->cols(), weight->cols(), weight->cols())));
+        return has_inputs ? x.status()
+                          : absl::NotFoundError(absl::StrFormat(
+                                "%s: method %s needs tensor 'inputs' [samples, %d] or 'input_second_moment' "
+                                "[%d, %d]",
+                                *a.input, *a.method_id, weight->cols(), weight->cols(), weight->cols()));
       }
       if (has_inputs && x->cols() != weight->cols()) {
-        return Fail(absl::InvalidArgumentError(absl::StrFormat(
+        return absl::InvalidArgumentError(absl::StrFormat(
             "%s: tensor 'inputs' is [%d, %d]; its rows are samples of the layer input, expected [samples, %d]",
-            *input, x->rows(), x->cols(), weight->cols())));
+            *a.input, x->rows(), x->cols(), weight->cols()));
       }
       second_moment = has_inputs ? Matrix(x->transpose() * *x) : std::move(*x);
       layer.input_second_moment = &second_moment;
@@ -139,7 +139,7 @@ int RunDecompose(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<Compressed> result = (*method)->Compress(layer, *budget, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!result.ok()) return Fail(result.status());
+  if (!result.ok()) return result.status();
 
   const Matrix w_hat = Reconstruct(result->factorization);
   const double rel_error = (*weight - w_hat).norm() / std::max(weight->norm(), 1e-30f);
@@ -151,18 +151,18 @@ int RunDecompose(int argc, char** argv) {
     absl::StatusOr<HostTensor> t =
         a.values.empty() && !a.ints.empty() ? HostTensorFromInt64(a.shape, a.ints)
                                             : HostTensorFromFloats(DType::kF32, a.shape, a.values);
-    if (!t.ok()) return Fail(t.status());
-    if (absl::Status s = out.Add(a.name, std::move(*t)); !s.ok()) return Fail(s);
+    if (!t.ok()) return t.status();
+    if (absl::Status s = out.Add(a.name, std::move(*t)); !s.ok()) return s;
   }
   absl::StatusOr<HostTensor> recon = HostTensorFromFloats(DType::kF32, {w_hat.rows(), w_hat.cols()}, RowMajor(w_hat));
-  if (!recon.ok()) return Fail(recon.status());
-  if (absl::Status s = out.Add("reconstruction", std::move(*recon)); !s.ok()) return Fail(s);
+  if (!recon.ok()) return recon.status();
+  if (absl::Status s = out.Add("reconstruction", std::move(*recon)); !s.ok()) return s;
 
   nlohmann::json line;
-  line["method"] = *method_id;
+  line["method"] = *a.method_id;
   line["format"] = std::string(FormatName(result->factorization));
   line["budget"] = BudgetToString(*budget);
-  line["tensor"] = weight_name;
+  line["tensor"] = a.weight_name;
   line["shape"] = {weight->rows(), weight->cols()};
   line["dense_params"] = weight->size();
   line["stored_params"] = stored_params;
@@ -173,13 +173,34 @@ int RunDecompose(int argc, char** argv) {
   for (const auto& [key, value] : result->info) line["info"][key] = value;
 
   auto& meta = out.mutable_metadata();
-  meta["lrbench.method"] = *method_id;
+  meta["lrbench.method"] = *a.method_id;
   meta["lrbench.format"] = line["format"];
   meta["lrbench.budget"] = line["budget"];
   meta["lrbench.result"] = line.dump();
-  if (absl::Status s = WriteSafetensors(out, *output, *overwrite); !s.ok()) return Fail(s);
+  if (absl::Status s = WriteSafetensors(out, *a.output, a.overwrite); !s.ok()) return s;
   std::printf("%s\n", line.dump().c_str());
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddDecompose(CommandLine& line) {
+  CommandFlags& flags = line.Add("decompose", "Compresses one weight matrix with one method", R"(
+Compresses one weight (tensor 'weight' by default, [out, in] as in Hugging Face checkpoints) with exactly one
+budget. Extra inputs live in the same file: 'fisher' [out, in] (per-weight mean squared gradient) for fwsvd;
+'inputs' [samples, in] or 'input_second_moment' [in, in] for drone. The output holds the factors (named by
+format) and 'reconstruction' [out, in]; stdout gets one JSON line with method, format, budget, stored_params,
+stored_bits, rel_error (relative Frobenius) and seconds. An existing output is never replaced without
+--overwrite. Any other --key=value is an option of the method (lrbench --help lists them).)");
+  auto a = std::make_shared<DecomposeArgs>();
+  flags.Text("method", &a->method_id, "The method (lrbench --help lists them)")->type_name("ID")->required();
+  flags.Path("input", &a->input, "The safetensors file holding the weight", "IN.safetensors")->required();
+  flags.Path("output", &a->output, "Where the factors and the reconstruction go", "OUT.safetensors")->required();
+  flags.Text("tensor", &a->weight_name, "The weight's tensor in the input")->type_name("NAME");
+  DeclareBudget(flags, &a->budget);
+  flags.Switch("overwrite", &a->overwrite, "Replace an existing output");
+  flags.TakeMethodOptions(&a->options);
+  flags.Runs([a] { return Decompose(*a); });
 }
 
 }  // namespace lrb

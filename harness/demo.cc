@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/flags.h"
 #include "methods/linalg/svd.h"
 #include "methods/registry.h"
 
@@ -41,24 +42,18 @@ SyntheticLayer MakeLayer(int64_t out, int64_t in, uint64_t seed) {
   return l;
 }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "lrbench demo: %s\n", message.c_str());
-  return 1;
-}
-
-}  // namespace
-
-int RunDemo(int argc, char** argv) {
-  absl::StatusOr<Flags> flags = Flags::Parse(argc, argv, 2);
-  if (!flags.ok()) return Fail(std::string(flags.status().message()));
-  const std::string shapes_text = flags->Take("shapes").value_or("768x768,768x3072,3072x768");
-  const std::string ratio_text = flags->Take("param_ratio").value_or("0.25");
+struct DemoArgs {
+  std::string shapes = "768x768,768x3072,3072x768", param_ratio = "0.25";
   int bits = 4;
-  if (absl::Status s = flags->TakeNumber("bits", &bits); !s.ok()) return Fail(std::string(s.message()));
-  if (!flags->rest().empty()) return Fail("unknown flag --" + flags->rest().begin()->first);
+};
+
+absl::Status Demo(const DemoArgs& a) {
+  const std::string& shapes_text = a.shapes;
+  const std::string& ratio_text = a.param_ratio;
+  const int bits = a.bits;
   double ratio = 0;
   if (!absl::SimpleAtod(ratio_text, &ratio) || !(ratio > 0 && ratio <= 1)) {
-    return Fail("--param_ratio=" + ratio_text + ": expected a number in (0, 1]");
+    return absl::InvalidArgumentError("--param_ratio=" + ratio_text + ": expected a number in (0, 1]");
   }
   std::vector<std::pair<int64_t, int64_t>> shapes;
   for (absl::string_view s : absl::StrSplit(shapes_text, ',')) {
@@ -66,7 +61,7 @@ int RunDemo(int argc, char** argv) {
     int64_t out = 0, in = 0;
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &out) || !absl::SimpleAtoi(parts[1], &in) || out < 1 ||
         in < 1) {
-      return Fail("--shapes: '" + std::string(s) + "' is not OUTxIN");
+      return absl::InvalidArgumentError("--shapes: '" + std::string(s) + "' is not OUTxIN");
     }
     shapes.push_back({out, in});
   }
@@ -76,8 +71,8 @@ int RunDemo(int argc, char** argv) {
     const bool quantizes = m->Budgets()[0] == Budget::Kind::kBits;
     if (absl::Status st = m->CheckSettings(quantizes ? Budget::Bits(bits) : Budget::ParamRatio(ratio), MethodOptions());
         !st.ok()) {
-      return Fail(absl::StrFormat("%s: %s", quantizes ? absl::StrCat("--bits=", bits) : "--param_ratio=" + ratio_text,
-                                  st.message()));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: %s", quantizes ? absl::StrCat("--bits=", bits) : "--param_ratio=" + ratio_text, st.message()));
     }
   }
   std::printf("| method | shape | budget | stored params | of dense | bits/weight | rel. error | seconds |\n");
@@ -104,7 +99,19 @@ int RunDemo(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddDemo(CommandLine& line) {
+  CommandFlags& flags =
+      line.Add("demo", "Compresses synthetic BERT-base-shaped layers with every method and prints a table", "");
+  auto a = std::make_shared<DemoArgs>();
+  flags.Text("shapes", &a->shapes, "The layers, comma-separated")->type_name("OUTxIN,...");
+  flags.Text("param_ratio", &a->param_ratio, "The budget of the factorizing methods, in (0, 1]")->type_name("P");
+  flags.Number("bits", &a->bits, "The budget of the quantizing methods, in bits per weight");
+  flags.Runs([a] { return Demo(*a); });
 }
 
 }  // namespace lrb

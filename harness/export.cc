@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,8 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/flags.h"
 #include "harness/io/file.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/config.h"
@@ -103,11 +104,6 @@ absl::StatusOr<std::vector<std::string>> CopyTokenizerFiles(const std::string& f
 namespace {
 
 using Json = nlohmann::json;
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "lrbench export: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
 
 // The metadata entry `key` of the checkpoint as a JSON object ({} when absent).
 absl::StatusOr<Json> MetadataObject(const SafetensorsFile& file, const std::string& key, const std::string& dir) {
@@ -278,49 +274,42 @@ absl::Status ConvertFloats(SafetensorsFile& file, DType dtype) {
   return absl::OkStatus();
 }
 
-}  // namespace
+struct ExportArgs {
+  std::optional<std::string> model_dir, format, output;
+  std::string dtype_name = "f32";
+  bool overwrite = false;
+};
 
-int RunExport(int argc, char** argv) {
-  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return Fail(parsed.status());
-  Flags& flags = *parsed;
-  if (PrintUsageIfAsked(flags)) return 0;
-  std::optional<std::string> model_dir = flags.Take("model"), format = flags.Take("format"), output = flags.Take("output");
-  if (!model_dir || !format || !output) {
-    std::fprintf(stderr, "lrbench export: --model, --format and --output are required (see lrbench --help)\n");
-    return 2;
-  }
-  model_dir = UserPath(*model_dir);
-  output = WithoutTrailingSlash(UserPath(*output));
-  const std::string dtype_name = flags.Take("dtype").value_or("f32");
-  absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  if (!overwrite.ok()) return Fail(overwrite.status());
-  if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
+absl::Status Export(const ExportArgs& a) {
+  const std::optional<std::string>& model_dir = a.model_dir;
+  const std::optional<std::string>& format = a.format;
+  const std::string output = WithoutTrailingSlash(*a.output);
+  const std::string& dtype_name = a.dtype_name;
   if (*format != "dense" && *format != "factored") {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--format=%s: expected dense or factored", *format)));
+    return absl::InvalidArgumentError(absl::StrFormat("--format=%s: expected dense or factored", *format));
   }
   const std::map<std::string, DType> dtypes = {{"f32", DType::kF32}, {"bf16", DType::kBF16}, {"f16", DType::kF16}};
   if (!dtypes.count(dtype_name)) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--dtype=%s: expected f32, bf16 or f16", dtype_name)));
+    return absl::InvalidArgumentError(absl::StrFormat("--dtype=%s: expected f32, bf16 or f16", dtype_name));
   }
-  if (absl::Status s = CheckOutputDirectory(*model_dir, *output, *overwrite); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckOutputDirectory(*model_dir, output, a.overwrite); !s.ok()) return s;
 
   const std::string config_path = *model_dir + "/config.json";
   absl::StatusOr<std::string> config_text = ReadFile(config_path);
-  if (!config_text.ok()) return Fail(config_text.status());
-  if (absl::StatusOr<ModelConfig> c = ParseModelConfig(*config_text, config_path); !c.ok()) return Fail(c.status());
+  if (!config_text.ok()) return config_text.status();
+  if (absl::StatusOr<ModelConfig> c = ParseModelConfig(*config_text, config_path); !c.ok()) return c.status();
   const Json config = Json::parse(*config_text);
   const bool factored_in = config.value("model_type", Json()) == kFactoredModelType;
   const Json& base = factored_in ? config["lrbench"]["base_config"] : config;
   absl::StatusOr<SafetensorsFile> checkpoint = LoadCheckpoint(*model_dir);
-  if (!checkpoint.ok()) return Fail(checkpoint.status());
+  if (!checkpoint.ok()) return checkpoint.status();
 
   SafetensorsFile weights;
   std::string config_out;
   int reconstructed = 0, merged = 0;
   if (*format == "dense") {
     absl::StatusOr<DenseResult> dense = DenseCheckpoint(*checkpoint, *model_dir);
-    if (!dense.ok()) return Fail(dense.status());
+    if (!dense.ok()) return dense.status();
     weights = std::move(dense->file);
     reconstructed = dense->reconstructed;
     merged = dense->merged;
@@ -332,36 +321,54 @@ int RunExport(int argc, char** argv) {
       config_out = config.dump(2) + "\n";
     } else {
       absl::StatusOr<Json> layers = MetadataObject(weights, "lrbench.factorized", *model_dir);
-      if (!layers.ok()) return Fail(layers.status());
+      if (!layers.ok()) return layers.status();
       config_out = FactoredConfigJson(base.dump(), layers->dump());
     }
   }
-  if (absl::Status s = ConvertFloats(weights, dtypes.at(dtype_name)); !s.ok()) return Fail(s);
+  if (absl::Status s = ConvertFloats(weights, dtypes.at(dtype_name)); !s.ok()) return s;
 
-  absl::StatusOr<std::string> staging = StagingDirectory(*output);
-  if (!staging.ok()) return Fail(staging.status());
+  absl::StatusOr<std::string> staging = StagingDirectory(output);
+  if (!staging.ok()) return staging.status();
   absl::StatusOr<std::vector<std::string>> tokenizer = CopyTokenizerFiles(*model_dir, *staging);
   absl::Status written = tokenizer.status();
   if (written.ok()) written = WriteSafetensors(weights, *staging + "/model.safetensors", false);
   if (written.ok()) written = WriteFileAtomically(*staging + "/config.json", config_out, false);
-  if (written.ok()) written = PublishDirectory(*staging, *output, *overwrite);
+  if (written.ok()) written = PublishDirectory(*staging, output, a.overwrite);
   if (!written.ok()) {
     std::error_code ec;
     std::filesystem::remove_all(*staging, ec);
-    return Fail(written);
+    return written;
   }
   std::error_code ec;
   Json line = {{"model", *model_dir},
                {"format", *format},
                {"dtype", dtype_name},
-               {"output", *output},
+               {"output", output},
                {"tensors", weights.size()},
                {"reconstructed_layers", reconstructed},
                {"merged_adapters", merged},
-               {"bytes", std::filesystem::file_size(*output + "/model.safetensors", ec)},
+               {"bytes", std::filesystem::file_size(output + "/model.safetensors", ec)},
                {"tokenizer_files", *tokenizer}};
   std::printf("%s\n", line.dump().c_str());
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddExport(CommandLine& line) {
+  CommandFlags& flags = line.Add("export", "Writes a model directory dense (for transformers) or factored", R"(
+dense: every compressed layer written as its reconstruction (LoRA adapters merged) under the Hugging Face keys and
+config (architecture, labels): transformers loads it as the original model. factored: the factors kept, config
+model_type lrbench_factored (lrbench and tools/lrbench_factored.py load it; transformers refuses it). --dtype
+converts float tensors; integer ones stay. The directory is written beside DIR and renamed onto it when
+complete.)");
+  auto a = std::make_shared<ExportArgs>();
+  flags.Path("model", &a->model_dir, "The model directory", "DIR")->required();
+  flags.Text("format", &a->format, "dense or factored")->type_name("FORMAT")->required();
+  flags.Text("dtype", &a->dtype_name, "The float tensors' type: f32, bf16 or f16");
+  flags.Path("output", &a->output, "The directory written", "DIR")->required();
+  flags.Switch("overwrite", &a->overwrite, "Replace an existing output");
+  flags.Runs([a] { return Export(*a); });
 }
 
 }  // namespace lrb

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,73 +11,71 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/flags.h"
 #include "harness/io/safetensors.h"
 #include "harness/model/model.h"
 
 namespace lrb {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "lrbench forward: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
-
-}  // namespace
-
-int RunForward(int argc, char** argv) {
-  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return Fail(parsed.status());
-  Flags& flags = *parsed;
-  std::optional<std::string> model_dir = flags.Take("model"), inputs_path = flags.Take("inputs"),
-                             output = flags.Take("output");
-  if (!model_dir || !inputs_path || !output) {
-    std::fprintf(stderr, "lrbench forward: --model, --inputs and --output are required (see lrbench --help)\n");
-    return 2;
-  }
-  model_dir = UserPath(*model_dir);
-  inputs_path = UserPath(*inputs_path);
-  output = UserPath(*output);
+struct ForwardArgs {
+  std::optional<std::string> model_dir, inputs_path, output;
   int64_t generate = 0, min_new = 0, beams = 1;
   double length_penalty = 1.0;
-  absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  const std::string device = flags.Take("device").value_or("cpu");
-  for (const absl::Status& s :
-       {flags.TakeNumber("generate", &generate, 0), flags.TakeNumber("min_new_tokens", &min_new, 0),
-        flags.TakeNumber("num_beams", &beams, 1), flags.TakeNumber("length_penalty", &length_penalty),
-        overwrite.status()}) {
-    if (!s.ok()) return Fail(s);
-  }
-  if (!flags.rest().empty()) {
-    return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
-  }
-  if (!*overwrite && std::filesystem::exists(*output)) {
-    return Fail(absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *output)));
+  std::string device = "cpu";
+  bool overwrite = false;
+};
+
+absl::Status Forward(const ForwardArgs& a) {
+  if (!a.overwrite && std::filesystem::exists(*a.output)) {
+    return absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *a.output));
   }
   LoadOptions load;
-  load.device = device;
-  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, load);
-  if (!model.ok()) return Fail(model.status());
-  absl::StatusOr<SafetensorsFile> inputs = ReadSafetensors(*inputs_path);
-  if (!inputs.ok()) return Fail(inputs.status());
+  load.device = a.device;
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*a.model_dir, load);
+  if (!model.ok()) return model.status();
+  absl::StatusOr<SafetensorsFile> inputs = ReadSafetensors(*a.inputs_path);
+  if (!inputs.ok()) return inputs.status();
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<SafetensorsFile> out =
-      (*model)->Forward(*inputs, {generate, min_new, beams, length_penalty});
+  absl::StatusOr<SafetensorsFile> out = (*model)->Forward(*inputs, {a.generate, a.min_new, a.beams, a.length_penalty});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!out.ok()) return Fail(out.status());
-  if (absl::Status s = WriteSafetensors(*out, *output, *overwrite); !s.ok()) return Fail(s);
+  if (!out.ok()) return out.status();
+  if (absl::Status s = WriteSafetensors(*out, *a.output, a.overwrite); !s.ok()) return s;
   nlohmann::json line;
-  line["model"] = *model_dir;
+  line["model"] = *a.model_dir;
   line["model_type"] = (*model)->config().model_type;
-  line["device"] = device;
+  line["device"] = a.device;
   line["seconds"] = seconds;
   for (const auto& [name, t] : out->tensors()) line["outputs"][name] = t.shape;
   line["initialised"] = (*model)->report().initialised;
   line["unused"] = (*model)->report().unused;
   line["unexpected"] = (*model)->report().unexpected;
   std::printf("%s\n", line.dump().c_str());
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddForward(CommandLine& line) {
+  CommandFlags& flags = line.Add("forward", "Runs a Hugging Face checkpoint on stored inputs", R"(
+Runs a Hugging Face checkpoint (config.json + model.safetensors, a sharded index or a zip-format pytorch_model.bin;
+BERT, DistilBERT, RoBERTa, T5; published layouts and legacy names load as transformers loads them, unused heads
+are listed) on input_ids, attention_mask, token_type_ids and decoder_input_ids (I64 [batch, seq]) and writes
+logits, last_hidden_state (encoders) or encoder_last_hidden_state (T5), and greedy_generate ([batch, 1 + N],
+decoder start token first) when asked, or beam_generate with --num_beams=K > 1 (scores: sum of log-probs /
+length^length_penalty).)");
+  auto a = std::make_shared<ForwardArgs>();
+  flags.Path("model", &a->model_dir, "The checkpoint directory", "DIR")->required();
+  flags.Path("inputs", &a->inputs_path, "The input tensors", "IN.safetensors")->required();
+  flags.Path("output", &a->output, "Where the outputs go", "OUT.safetensors")->required();
+  flags.Number("generate", &a->generate, "New tokens to generate (T5)", 0);
+  flags.Number("min_new_tokens", &a->min_new, "No end of sequence before this many new tokens", 0);
+  flags.Number("num_beams", &a->beams, "Beam search with K beams when K > 1", 1);
+  flags.Number("length_penalty", &a->length_penalty, "Beam scores: sum of log-probs / length^length_penalty");
+  flags.Text("device", &a->device, "cpu or cuda");
+  flags.Switch("overwrite", &a->overwrite, "Replace an existing output");
+  flags.Runs([a] { return Forward(*a); });
 }
 
 }  // namespace lrb

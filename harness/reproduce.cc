@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/flags.h"
 #include "harness/io/file.h"
 #include "harness/io/runfiles.h"
 #include "harness/model/config.h"
@@ -31,11 +32,6 @@
 
 namespace lrb {
 namespace {
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "lrbench reproduce: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
 
 // Makes DIR hold exactly the records `run_ids` of FROM (FROM/<id>.json): copies them and removes any other
 // record left there by an earlier rendering.
@@ -77,16 +73,14 @@ std::string Workspace() {
   return ws != nullptr && *ws != '\0' ? ws : std::filesystem::current_path().string();
 }
 
-// --name=N (an integer >= 0), else the environment variable `env` (Bazel's test sharding), else `fallback`.
-absl::StatusOr<int> ShardFlag(Flags& flags, const std::string& name, const char* env, int fallback) {
+// --name=N when given (CommandFlags checked it), else the environment variable `env` (Bazel's test sharding), else
+// `fallback`.
+absl::StatusOr<int> ShardFlag(const std::optional<int>& flag, const char* env, int fallback) {
+  if (flag) return *flag;
   int value = fallback;
-  if (!flags.Has(name) && std::getenv(env) != nullptr) {
-    if (!absl::SimpleAtoi(std::getenv(env), &value) || value < 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s=%s: expected an integer >= 0", env, std::getenv(env)));
-    }
-    return value;
+  if (std::getenv(env) != nullptr && (!absl::SimpleAtoi(std::getenv(env), &value) || value < 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s=%s: expected an integer >= 0", env, std::getenv(env)));
   }
-  if (absl::Status s = flags.TakeNumber(name, &value, 0); !s.ok()) return s;
   return value;
 }
 
@@ -110,51 +104,51 @@ RenderContext Context(const std::string& profile, const std::vector<RunRecord>& 
   return c;
 }
 
-}  // namespace
+struct ReproduceArgs {
+  std::string profile = "default", device = "cpu", kernels = "onednn", tables = "all";
+  std::optional<std::string> model, data_dir, out, tasks, specs, golden, results_md;
+  std::optional<int> shard_index, shard_count;
+  double tolerance = 0.5;
+  bool render_only = false;
+};
 
-int RunReproduce(int argc, char** argv) {
-  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return Fail(parsed.status());
-  Flags& flags = *parsed;
+absl::Status Reproduce(const ReproduceArgs& a) {
   RunnerOptions options;
   options.workspace = Workspace();
-  options.profile = flags.Take("profile").value_or("default");
-  options.device = flags.Take("device").value_or("cpu");
-  options.kernels = flags.Take("kernels").value_or("onednn");
-  if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return Fail(k);
-  if (absl::Status d = CheckDevice(options.device); !d.ok()) return Fail(d);
-  if (std::optional<std::string> m = flags.Take("model")) {
+  options.profile = a.profile;
+  options.device = a.device;
+  options.kernels = a.kernels;
+  if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
+  if (absl::Status d = CheckDevice(options.device); !d.ok()) return d;
+  if (const std::optional<std::string>& m = a.model) {
     options.model_override = UserPath(*m);
     if (absl::StatusOr<ModelConfig> config = ReadModelConfig(options.model_override); !config.ok()) {
-      return Fail(absl::Status(config.status().code(), "--model=" + *m + ": " + std::string(config.status().message())));
+      return absl::Status(config.status().code(), "--model=" + *m + ": " + std::string(config.status().message()));
     }
   }
-  if (std::optional<std::string> d = flags.Take("data_dir")) {
+  if (const std::optional<std::string>& d = a.data_dir) {
     options.data_dir = UserPath(*d);
-    if (absl::Status s = CheckDataDir(*options.data_dir); !s.ok()) return Fail(s);
+    if (absl::Status s = CheckDataDir(*options.data_dir); !s.ok()) return s;
   }
-  std::optional<std::string> out = flags.Take("out");
+  const std::optional<std::string>& out = a.out;
   options.out_dir = out ? UserPath(*out) : options.workspace + "/results/out/" + options.profile;
-  const std::string tables_flag = flags.Take("tables").value_or("all");
-  if (std::optional<std::string> t = flags.Take("tasks")) {
+  const std::string& tables_flag = a.tables;
+  if (const std::optional<std::string>& t = a.tasks) {
     options.tasks = absl::StrSplit(*t, ',', absl::SkipEmpty());
-    if (options.tasks.empty()) return Fail(absl::InvalidArgumentError("--tasks is empty: name task ids, e.g. glue/rte"));
+    if (options.tasks.empty()) return absl::InvalidArgumentError("--tasks is empty: name task ids, e.g. glue/rte");
   }
-  std::optional<std::string> specs_flag = flags.Take("specs"), golden = flags.Take("golden"),
-                             results_md = flags.Take("results_md");
-  absl::StatusOr<int> shard_index = ShardFlag(flags, "shard_index", "TEST_SHARD_INDEX", 0);
-  absl::StatusOr<int> shard_count = ShardFlag(flags, "shard_count", "TEST_TOTAL_SHARDS", 1);
-  if (!shard_index.ok()) return Fail(shard_index.status());
-  if (!shard_count.ok()) return Fail(shard_count.status());
+  const std::optional<std::string>& specs_flag = a.specs;
+  const std::optional<std::string>& golden = a.golden;
+  const std::optional<std::string>& results_md = a.results_md;
+  absl::StatusOr<int> shard_index = ShardFlag(a.shard_index, "TEST_SHARD_INDEX", 0);
+  absl::StatusOr<int> shard_count = ShardFlag(a.shard_count, "TEST_TOTAL_SHARDS", 1);
+  if (!shard_index.ok()) return shard_index.status();
+  if (!shard_count.ok()) return shard_count.status();
   options.shard_index = *shard_index;
   options.shard_count = *shard_count;
-  double tolerance = 0.5;
-  if (absl::Status s = flags.TakeNumber("tolerance", &tolerance, 0); !s.ok()) return Fail(s);
-  absl::StatusOr<bool> render_only = flags.TakeBool("render_only");
-  if (!render_only.ok()) return Fail(render_only.status());
-  if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
+  const double tolerance = a.tolerance;
   if (golden && !std::filesystem::is_directory(UserPath(*golden))) {
-    return Fail(absl::NotFoundError("--golden=" + *golden + " is not a directory"));
+    return absl::NotFoundError("--golden=" + *golden + " is not a directory");
   }
   if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE"); status_file != nullptr) {
     (void)WriteFileAtomically(status_file, "", /*overwrite=*/true);  // tells Bazel this test shards
@@ -163,7 +157,7 @@ int RunReproduce(int argc, char** argv) {
   std::string specs_dir = specs_flag ? UserPath(*specs_flag) : FindRunfile("results/papers");
   if (specs_dir.empty()) specs_dir = options.workspace + "/results/papers";
   absl::StatusOr<std::vector<TableSpec>> all = ReadTableSpecs(specs_dir);
-  if (!all.ok()) return Fail(all.status());
+  if (!all.ok()) return all.status();
   std::vector<TableSpec> tables;
   if (tables_flag == "all") {
     tables = *all;
@@ -171,27 +165,27 @@ int RunReproduce(int argc, char** argv) {
     for (absl::string_view id : absl::StrSplit(tables_flag, ',')) {
       auto it = std::find_if(all->begin(), all->end(), [&](const TableSpec& t) { return t.id == id; });
       if (it == all->end()) {
-        return Fail(absl::NotFoundError(absl::StrFormat("no table '%s' in %s", std::string(id), specs_dir)));
+        return absl::NotFoundError(absl::StrFormat("no table '%s' in %s", std::string(id), specs_dir));
       }
       tables.push_back(*it);
     }
   }
   for (TableSpec& t : tables) {
-    if (absl::Status s = ValidateTable(t); !s.ok()) return Fail(s);  // also before --render_only
+    if (absl::Status s = ValidateTable(t); !s.ok()) return s;  // also before --render_only
     // The measured rows are the --model checkpoint's: the table says so in its row group and model column.
     if (t.grid && !options.model_override.empty()) t.grid->model_label = ModelLabel(options.model_override);
     if (options.profile != "default" && t.status == "measured" && !t.profiles.count(options.profile)) {
-      return Fail(absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", t.path, options.profile)));
+      return absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", t.path, options.profile));
     }
   }
 
-  if (absl::Status s = CheckTasks(tables, options.tasks); !s.ok()) return Fail(s);
-  if (!*render_only) {
+  if (absl::Status s = CheckTasks(tables, options.tasks); !s.ok()) return s;
+  if (!a.render_only) {
     options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     std::fprintf(stderr, "lrbench reproduce: %zu table(s), profile %s, shard %d/%d, out %s\n", tables.size(),
                  options.profile.c_str(), options.shard_index, options.shard_count, options.out_dir.c_str());
     absl::StatusOr<RunnerSummary> summary = RunTables(tables, options);
-    if (!summary.ok()) return Fail(summary.status());
+    if (!summary.ok()) return summary.status();
     std::fprintf(stderr,
                  "lrbench reproduce: %d run(s): %d done earlier, %d left to another process, %d ran (%d failed, "
                  "%d without data) in %.0f s\n",
@@ -207,11 +201,11 @@ int RunReproduce(int argc, char** argv) {
   std::filesystem::create_directories(tables_dir);
   for (const TableSpec& t : tables) {
     absl::StatusOr<std::vector<RunRecord>> all_records = ReadRecords(options.out_dir + "/runs", t.id);
-    if (!all_records.ok()) return Fail(all_records.status());
+    if (!all_records.ok()) return all_records.status();
     // Only the records of the runs this table, profile and model expand to: records of older specs, other
     // profiles or another --model in the same directory stay on disk but never reach the table.
     absl::StatusOr<std::vector<RunSpec>> runs = ExpandRuns(t, options.profile, options.model_override);
-    if (!runs.ok()) return Fail(runs.status());
+    if (!runs.ok()) return runs.status();
     std::set<std::string> current;
     for (const RunSpec& r : *runs) current.insert(RunSpecJson(r));
     std::vector<RunRecord> kept;
@@ -224,14 +218,14 @@ int RunReproduce(int argc, char** argv) {
     for (auto [ext, text] : {std::make_pair(".md", &rendered.markdown), std::make_pair(".tex", &rendered.latex),
                              std::make_pair(".csv", &rendered.csv), std::make_pair(".svg", &rendered.svg)}) {
       if (absl::Status s = WriteFileAtomically(tables_dir + "/" + t.id + ext, *text, /*overwrite=*/true); !s.ok()) {
-        return Fail(s);
+        return s;
       }
     }
     absl::StrAppend(&all_markdown, rendered.markdown, "\n");
     if (golden) {
       const std::string path = UserPath(*golden) + "/" + t.id + ".csv";
       absl::StatusOr<std::string> want = ReadFile(path);
-      if (!want.ok()) return Fail(want.status());
+      if (!want.ok()) return want.status();
       std::vector<std::string> timing;  // latencies differ between machines and runs: not compared
       for (const ColumnSpec& c : t.columns) {
         if (c.metric == "forward_ms" || c.metric == "speedup") timing.push_back(c.name);
@@ -243,7 +237,7 @@ int RunReproduce(int argc, char** argv) {
   }
   if (absl::Status s = WriteFileAtomically(options.out_dir + "/results.md", all_markdown, /*overwrite=*/true);
       !s.ok()) {
-    return Fail(s);
+    return s;
   }
   std::string md_path = options.out_dir + "/results.md";
   if (results_md) {
@@ -276,11 +270,11 @@ int RunReproduce(int argc, char** argv) {
       }
       absl::StatusOr<std::string> md = ReadFile(tables_dir + "/" + t.id + ".md");
       absl::StatusOr<std::string> svg = ReadFile(tables_dir + "/" + t.id + ".svg");
-      if (!md.ok()) return Fail(md.status());
+      if (!md.ok()) return md.status();
       std::string section = *md;
       if (svg.ok() && t.status == "measured") {
         if (absl::Status s = WriteFileAtomically((plots / (t.id + ".svg")).string(), *svg, true); !s.ok()) {
-          return Fail(s);
+          return s;
         }
         absl::StrAppend(&section, "\n![", t.id, ": metric against stored parameters](", plots_name, "/", t.id,
                         ".svg)\n");
@@ -290,20 +284,48 @@ int RunReproduce(int argc, char** argv) {
         const std::string records_dir = (plots / "runs" / t.id).string();
         if (absl::Status s = CopyRecords(options.out_dir + "/runs/" + t.id, rendered_run_ids[t.id], records_dir);
             !s.ok()) {
-          return Fail(s);
+          return s;
         }
       }
     }
-    if (absl::Status s = WriteFileAtomically(md_path, doc, /*overwrite=*/true); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteFileAtomically(md_path, doc, /*overwrite=*/true); !s.ok()) return s;
   }
   std::printf("tables: %s (markdown, LaTeX, CSV, SVG); all tables: %s\n", tables_dir.c_str(), md_path.c_str());
   if (!mismatches.empty()) {
     for (const std::string& m : mismatches) std::fprintf(stderr, "golden mismatch: %s\n", m.c_str());
-    std::fprintf(stderr, "lrbench reproduce: %zu cell(s) differ from %s (tolerance %g)\n", mismatches.size(),
-                 golden->c_str(), tolerance);
-    return 1;
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%zu cell(s) differ from %s (tolerance %g)", mismatches.size(), *golden, tolerance));
   }
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddReproduce(CommandLine& line) {
+  CommandFlags& flags = line.Add("reproduce", "Runs the paper tables' grids and renders the tables", R"(
+Runs the grids of the paper tables (results/papers/*.json, or --specs=DIR) resumably, records every run, and
+renders the tables beside the published rows (results/README.md). CPU inference runs on the oneDNN kernels unless
+--kernels=libtorch.)");
+  auto a = std::make_shared<ReproduceArgs>();
+  flags.Text("tables", &a->tables, "all, or table ids, comma-separated (t1,t2)");
+  flags.Text("tasks", &a->tasks, "Only the columns of these tasks, comma-separated")->type_name("glue/rte,...");
+  flags.Text("profile", &a->profile, "default, fast or smoke");
+  flags.Text("model", &a->model, "Run the grids on this checkpoint instead of the embedded default")->type_name("DIR");
+  flags.Text("out", &a->out, "Records, cached base models and rendered tables (default: results/out/PROFILE)")
+      ->type_name("DIR");
+  flags.Text("data_dir", &a->data_dir, "Where the tasks' data is looked up first")->type_name("DIR");
+  flags.Text("device", &a->device, "cpu or cuda");
+  flags.Text("kernels", &a->kernels, "CPU inference kernels: onednn or libtorch");
+  flags.Number("shard_index", &a->shard_index, "This shard (default: $TEST_SHARD_INDEX, else 0)", 0)->type_name("I");
+  flags.Number("shard_count", &a->shard_count, "Shards in all (default: $TEST_TOTAL_SHARDS, else 1)", 0)
+      ->type_name("N");
+  flags.Switch("render_only", &a->render_only, "Render the tables from the records found, run nothing");
+  flags.Text("golden", &a->golden, "Check the rendered CSVs against DIR/<table>.csv")->type_name("DIR");
+  flags.Number("tolerance", &a->tolerance, "Largest difference from --golden, per cell", 0);
+  flags.Text("results_md", &a->results_md, "Also write the committed rendering (plots, records beside it)")
+      ->type_name("FILE");
+  flags.Text("specs", &a->specs, "The table specs (default: results/papers)")->type_name("DIR");
+  flags.Runs([a] { return Reproduce(*a); });
 }
 
 }  // namespace lrb

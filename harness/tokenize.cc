@@ -15,8 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "harness/cli.h"
 #include "harness/commands.h"
-#include "harness/flags.h"
 #include "harness/io/file.h"
 #include "tasks/encode.h"
 #include "tasks/tokenizers/load.h"
@@ -26,11 +26,6 @@
 
 namespace lrb {
 namespace {
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "lrbench tokenize: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
 
 // `"name":[v,v,...]` as nlohmann's dump() writes it (no spaces).
 void AppendIntArray(const char* name, const std::vector<int64_t>& values, std::string* out) {
@@ -101,61 +96,45 @@ absl::Status TokenizeLine(const Tokenizer& tokenizer, std::string_view line, con
   return absl::OkStatus();
 }
 
-}  // namespace
+struct TokenizeArgs {
+  std::optional<std::string> tokenizer, vocab, input, output;
+  std::optional<int64_t> max_length;
+  bool overwrite = false;
+};
 
-int RunTokenize(int argc, char** argv) {
-  absl::StatusOr<Flags> parsed = Flags::Parse(argc, argv, 2);
-  if (!parsed.ok()) return Fail(parsed.status());
-  Flags& flags = *parsed;
-  if (flags.Has("help")) {
-    std::fputs(Usage().c_str(), stdout);
-    return 0;
-  }
-  // --vocab=FILE is the older name of --tokenizer=FILE.
-  std::optional<std::string> tokenizer_flag = flags.Take("tokenizer"), vocab = flags.Take("vocab");
-  if (tokenizer_flag && vocab) return Fail(absl::InvalidArgumentError("give --tokenizer or --vocab, not both"));
-  std::optional<std::string> tokenizer_path = tokenizer_flag ? tokenizer_flag : vocab;
-  std::optional<std::string> input = flags.Take("input"), output = flags.Take("output");
-  if (!tokenizer_path || !input || !output || !flags.Has("max_length")) {
-    std::fprintf(stderr,
-                 "lrbench tokenize: --tokenizer, --input, --output and --max_length are required (see lrbench "
-                 "--help)\n");
-    return 2;
-  }
-  int64_t max_length = 0;
-  if (absl::Status s = flags.TakeNumber("max_length", &max_length, 2); !s.ok()) return Fail(s);
-  absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  if (!overwrite.ok()) return Fail(overwrite.status());
-  if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
-  tokenizer_path = UserPath(*tokenizer_path);
-  input = UserPath(*input);
-  output = UserPath(*output);
+absl::Status Tokenize(const TokenizeArgs& a) {
+  if (a.tokenizer && a.vocab) return absl::InvalidArgumentError("give --tokenizer or --vocab, not both");
+  if (!a.tokenizer && !a.vocab) return UsageError("--tokenizer is required (see lrbench tokenize --help)");
+  const std::optional<std::string>& tokenizer_path = a.tokenizer ? a.tokenizer : a.vocab;
+  const std::optional<std::string>& input = a.input;
+  const std::optional<std::string>& output = a.output;
+  const int64_t max_length = *a.max_length;
 
   // Refuse before any work: a result is never silently overwritten, and never written over its input.
   std::error_code ec;
   if (std::filesystem::equivalent(*input, *output, ec)) {
-    return Fail(absl::InvalidArgumentError(absl::StrFormat("--output=%s is the input file", *output)));
+    return absl::InvalidArgumentError(absl::StrFormat("--output=%s is the input file", *output));
   }
-  if (!*overwrite && std::filesystem::exists(*output, ec)) {
-    return Fail(absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *output)));
+  if (!a.overwrite && std::filesystem::exists(*output, ec)) {
+    return absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *output));
   }
 
   Tokenizer tokenizer;
   if (std::filesystem::path(*tokenizer_path).filename() == "spiece.model") {
     absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> spm = SentencePieceTokenizer::Load(*tokenizer_path);
-    if (!spm.ok()) return Fail(spm.status());
+    if (!spm.ok()) return spm.status();
     tokenizer.spm = std::move(*spm);
   } else {
     absl::StatusOr<std::unique_ptr<TextTokenizer>> text = LoadTextTokenizer(*tokenizer_path);
-    if (!text.ok()) return Fail(text.status());
+    if (!text.ok()) return text.status();
     tokenizer.text = std::move(*text);
   }
   absl::StatusOr<std::string> contents = ReadFile(*input);
   if (!contents.ok()) {
     if (contents.status().code() == absl::StatusCode::kNotFound) {
-      return Fail(absl::NotFoundError(absl::StrFormat("input file %s does not exist", *input)));
+      return absl::NotFoundError(absl::StrFormat("input file %s does not exist", *input));
     }
-    return Fail(contents.status());
+    return contents.status();
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -170,12 +149,12 @@ int RunTokenize(int argc, char** argv) {
     ++lines;
     const std::string_view line = all.substr(begin, end - begin);
     if (absl::Status s = TokenizeLine(tokenizer, line, *input, lines, max_length, &out, &truncated); !s.ok()) {
-      return Fail(s);
+      return s;
     }
     begin = end + 1;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (absl::Status s = WriteFileAtomically(*output, out, *overwrite); !s.ok()) return Fail(s);
+  if (absl::Status s = WriteFileAtomically(*output, out, a.overwrite); !s.ok()) return s;
 
   nlohmann::json summary;
   summary["output"] = *output;
@@ -184,7 +163,26 @@ int RunTokenize(int argc, char** argv) {
   summary["max_length"] = max_length;
   summary["seconds"] = seconds;
   std::printf("%s\n", summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  return 0;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddTokenize(CommandLine& line) {
+  CommandFlags& flags = line.Add("tokenize", "Encodes JSON lines of texts with a checkpoint's tokenizer", R"(
+FILE is a tokenizer.json (BERT WordPiece, RoBERTa byte-level BPE; other components refused by name), a vocab.txt
+(WordPiece; a tokenizer_config.json beside it sets do_lower_case, strip_accents), a vocab.json with merges.txt
+beside it (RoBERTa) or T5's spiece.model. Each line {"text": ..., "text_pair": ...} becomes {"input_ids",
+"token_type_ids"} with the tokenizer's special tokens ([CLS]/[SEP], <s>/</s>), truncated to N (longest first for
+pairs); spiece.model: {"input_ids"}, pieces + EOS, single texts only.)");
+  auto a = std::make_shared<TokenizeArgs>();
+  flags.Path("tokenizer", &a->tokenizer, "The tokenizer file (required)", "FILE");
+  flags.Path("vocab", &a->vocab, "The older name of --tokenizer", "FILE");
+  flags.Path("input", &a->input, "JSON lines of {\"text\", \"text_pair\"}", "IN.jsonl")->required();
+  flags.Path("output", &a->output, "JSON lines of ids", "OUT.jsonl")->required();
+  flags.Number("max_length", &a->max_length, "Tokens per line, special tokens included", 2)->type_name("N")->required();
+  flags.Switch("overwrite", &a->overwrite, "Replace an existing output");
+  flags.Runs([a] { return Tokenize(*a); });
 }
 
 }  // namespace lrb

@@ -8,6 +8,21 @@
 # rewritten in the profile's committed rendering, docs/results.md (plots and records in docs/results/) for the
 # default profile, docs/results-<profile>.md (docs/results-<profile>/) for another.
 set -euo pipefail
+# lrbench takes --name value as --name=value: the flags read here are joined into that form first.
+joined=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --default_tables | --tables | --profile | --model | --data_dir | --specs | --shard_index | --shard_count)
+      if [[ $# -ge 2 ]]; then
+        joined+=("$1=$2")
+        shift 2
+        continue
+      fi ;;
+  esac
+  joined+=("$1")
+  shift
+done
+set -- "${joined[@]+"${joined[@]}"}"
 args=()
 default_tables=all
 user_tables=no

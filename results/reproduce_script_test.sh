@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # results/reproduce.sh (what `bazel run //results:reproduce` and //results:t1 ... run) with a stand-in lrbench that
 # prints its arguments: without --update_docs nothing committed is named (the run writes only under results/out/);
-# a --tables given after `--` replaces the target's own (--default_tables); with --update_docs, the profile's
+# a --tables given after `--` replaces the target's own (--default_tables), in either flag form (--tables=t1,
+# --tables t1); with --update_docs, the profile's
 # committed rendering is passed as --results_md; --update_docs beside the smoke profile or
 # another grid (--model, --data_dir, --specs, a shard), with a value, or outside `bazel run` is refused in one line.
 set -uo pipefail
@@ -33,10 +34,12 @@ check 0 "ARGS: reproduce --tables=all$" "results_md" --default_tables=all
 check 0 "ARGS: reproduce --tables=t2 --profile=smoke$" "all" --default_tables=all --tables=t2 --profile=smoke
 check 0 "ARGS: reproduce --tables=t2,t3$" "t1" --default_tables=t1 --tables=t2,t3
 check 0 "ARGS: reproduce --tables=t1 --profile=fast$" "results_md" --tables=t1 --profile=fast
+check 0 "ARGS: reproduce --tables=t1 --profile=fast --out /tmp/x$" "all" --default_tables all --tables t1 --profile fast --out /tmp/x
 check 0 "ARGS: reproduce --tables=t1 --tasks=glue/rte --results_md=$tmp/ws/docs/results.md$" "" --tables=t1 --update_docs --tasks=glue/rte
 check 0 "--profile=fast --results_md=$tmp/ws/docs/results-fast.md$" "" --update_docs --profile=fast
 check 0 "--out=/tmp/x --render_only --results_md=$tmp/ws/docs/results.md$" "" --out=/tmp/x --render_only --update_docs
 check 2 "the smoke profile has no committed rendering" "ARGS" --update_docs --profile=smoke
+check 2 "the smoke profile has no committed rendering" "ARGS" --update_docs --profile smoke
 check 2 "--model is not the committed rendering's grid" "ARGS" --update_docs --model=/m
 check 2 "--shard_index is not the committed rendering's grid" "ARGS" --shard_index=0 --update_docs
 check 2 "--update_docs takes no value" "ARGS" --update_docs=yes

@@ -7,6 +7,7 @@ PACKAGES=(
   bazel-bootstrap bazel-skylib bazel-platforms bazel-rules-java   # Bazel 4.2.3 + local rule sets
   g++ libeigen3-dev liblapacke-dev libopenblas0-openmp            # linear algebra (OpenBLAS behind LAPACK/BLAS)
   libabsl-dev nlohmann-json3-dev nettle-dev                       # status types, strings, JSON, SHA-256
+  libcli11-dev                                                    # the lrbench command line
   libdnnl-dev libtorch-dev                                        # kernels and the model runtime
   libsentencepiece-dev libutf8proc-dev                            # tokenizers
   libgtest-dev libgmock-dev libbenchmark-dev                      # tests and benchmarks
