@@ -17,9 +17,12 @@
 #include "harness/io/stopwatch.h"
 #include "harness/model/model.h"
 #include "harness/model/training.h"
+#include "harness/run/executor.h"
 #include "harness/run/family_names.h"
 #include "harness/run/model_cache.h"
 #include "harness/run/provenance.h"
+#include "harness/run/run_data.h"
+#include "harness/run/run_keys.h"
 #include "harness/run/run_lock.h"
 #include "harness/run/task_model.h"
 #include "harness/stages/registry.h"
@@ -30,208 +33,24 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The recipe that fixes the run's tokenization lengths: the base fine-tuning's, else the re-fine-tuning's.
-const RecipeSpec* LengthRecipe(const RunSpec& run) {
-  if (run.finetune_base) return &*run.finetune_base;
-  if (run.refinetune) return &*run.refinetune;
-  return nullptr;
-}
-
+// The scheduler: expands the tables into runs, keeps this shard's, skips those recorded (or running
+// elsewhere), executes the rest (RunExecutor) under the run's lock and writes their records, with progress
+// and an ETA.
 class Runner {
  public:
   explicit Runner(const RunnerOptions& options)
       : options_(options),
         provenance_(CollectProvenance(options.workspace, options.device)),
-        env_{options.out_dir, options.data_dir, options.device, options.kernels} {}
+        data_(options.data_dir),
+        executor_(StageEnv{options.out_dir, options.data_dir, options.device, options.kernels}, options.progress) {}
 
   void Progress(const std::string& line) const {
     if (options_.progress) options_.progress(line);
   }
 
-  // The progress lines of a run's stages (training, evaluation), indented under the run's line.
-  ProgressSink StageProgress() const {
-    return [this](const std::string& line) { Progress("      " + line); };
-  }
-
   std::string ModelDir(const RunSpec& run) const {
     if (run.model.empty() || run.model[0] == '/') return run.model;
     return options_.workspace + "/" + run.model;
-  }
-
-  // The task data of a run, read and tokenized once per distinct set of inputs.
-  absl::StatusOr<TaskData*> Data(const RunSpec& run, const TaskInfo& task, ModelFamily family,
-                                 const std::string& model_dir) {
-    TaskDataOptions o;
-    o.data_dir = options_.data_dir;
-    o.train_split = run.train_split;
-    o.eval_split = run.eval_split;
-    o.max_train_examples = run.max_train_examples;
-    o.max_eval_examples = run.max_eval_examples;
-    const bool seq2seq = task.kind == TaskKind::kSequenceToSequence;
-    const RecipeSpec* lengths = LengthRecipe(run);
-    o.encode.max_length = lengths != nullptr ? lengths->max_length : (seq2seq ? 512 : 128);
-    o.encode.max_target_length = lengths != nullptr ? lengths->max_target_length : 128;
-    o.encode.source_prefix = seq2seq ? run.source_prefix : "";
-    o.encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const std::string key = absl::StrCat(task.id, "|", model_dir, "|", o.train_split, "|", o.eval_split, "|",
-                                         o.max_train_examples, "|", o.max_eval_examples, "|", o.encode.max_length,
-                                         "|", o.encode.max_target_length, "|", o.encode.source_prefix);
-    auto it = data_.find(key);
-    if (it != data_.end()) return it->second.get();
-    absl::StatusOr<TaskData> data = LoadTaskData(task, family, model_dir, o);
-    if (!data.ok()) return data.status();
-    data_.clear();  // keep one task's data in memory at a time
-    auto owned = std::make_unique<TaskData>(std::move(*data));
-    TaskData* raw = owned.get();
-    data_[key] = std::move(owned);
-    return raw;
-  }
-
-  // Fills record.provenance.files and returns (base key, run id).
-  absl::StatusOr<std::pair<std::string, std::string>> Keys(const RunSpec& run, const std::string& model_dir,
-                                                           const TaskData& data, RunRecord* record) {
-    absl::StatusOr<FileHash> checkpoint = HashCheckpoint(model_dir);
-    if (!checkpoint.ok()) return checkpoint.status();
-    record->provenance.files["checkpoint"] = *checkpoint;
-    for (auto [name, path] : {std::make_pair("train", data.train_path), std::make_pair("eval", data.eval_path),
-                              std::make_pair("tokenizer", data.tokenizer_path)}) {
-      if (path.empty()) continue;
-      absl::StatusOr<FileHash> h = HashFile(path);
-      if (!h.ok()) return h.status();
-      record->provenance.files[name] = *h;
-    }
-    const auto& files = record->provenance.files;
-    auto sha = [&](const char* name) { return files.count(name) ? files.at(name).sha256 : std::string(); };
-    Json base = {{"version", kRunnerVersion},  {"checkpoint", checkpoint->sha256}, {"task", run.task},
-                 {"train_split", data.train_split}, {"train", sha("train")}, {"tokenizer", sha("tokenizer")},
-                 {"max_train_examples", run.max_train_examples}};
-    base["recipe"] = run.finetune_base ? Json::parse(RecipeJson(*run.finetune_base)) : Json(nullptr);
-    // Tokenizer settings beyond the file's bytes (tokenizer_config.json's do_lower_case = false, ...); absent
-    // when none, so that the ids of runs on a default tokenizer stay as they were.
-    if (!data.tokenizer_settings.empty()) base["tokenizer_settings"] = data.tokenizer_settings;
-    // The tokenizer's other files (merges.txt beside a vocab.json), tokenizer_config.json aside (its effect
-    // is in the settings).
-    for (size_t i = 1; i < data.tokenizer_files.size(); ++i) {
-      const std::string name = std::filesystem::path(data.tokenizer_files[i]).filename().string();
-      if (name == "tokenizer_config.json") continue;
-      absl::StatusOr<FileHash> h = HashFile(data.tokenizer_files[i]);
-      if (!h.ok()) return h.status();
-      base["tokenizer_" + name] = h->sha256;
-    }
-    Json id = {{"version", kRunnerVersion}, {"base", base}, {"eval", sha("eval")},
-               {"spec", Json::parse(RunSpecJson(run))}, {"device", options_.device}};
-    return std::make_pair(ContentKey(base.dump()), ContentKey(id.dump()));
-  }
-
-  // The base model: the checkpoint fine-tuned on the task (cached under OUT/cache/base/KEY), or the
-  // checkpoint itself when the spec fine-tunes nothing.
-  absl::StatusOr<std::unique_ptr<Model>> BaseModel(const RunSpec& run, const TaskInfo& task,
-                                                   const std::string& model_dir, const TaskData& data,
-                                                   const std::string& base_key, RunRecord* record) {
-    const uint64_t seed = run.finetune_base ? run.finetune_base->seed : 42;
-    LoadOptions load = TaskLoadOptions(task, options_.device, seed);
-    load.kernels = options_.kernels;
-    if (!run.finetune_base) return Model::Load(model_dir, load);
-    const std::string dir = options_.out_dir + "/cache/base/" + base_key;
-    if (const std::optional<double> seconds = CachedSeconds(dir)) {
-      record->base_cached = true;
-      record->base_finetune_seconds = *seconds;
-      return Model::Load(dir, load);
-    }
-    absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(model_dir, load);
-    if (!model.ok()) return model.status();
-    if (data.train.empty()) return absl::InvalidArgumentError("no train examples to fine-tune the base model on");
-    Progress(absl::StrFormat("    fine-tuning the base model on %s (%d examples, cached as %s)", task.id,
-                             data.train.size(), base_key));
-    const Stopwatch clock;
-    absl::StatusOr<FinetuneReport> report = Finetune(**model, data.train, {}, TrainingRecipe(*run.finetune_base),
-                                                     StageProgress());
-    if (!report.ok()) return report.status();
-    record->base_finetune_seconds = clock.Seconds();
-    if (absl::Status s = SaveCached(**model, dir, record->base_finetune_seconds); !s.ok()) return s;
-    return model;
-  }
-
-  // Median latency of Forward on a batch of 8 evaluation examples padded to 128 tokens.
-  absl::StatusOr<double> Latency(Model& model, const TaskData& data, RunRecord* record) {
-    const int64_t batch = 8, seq = 128;
-    if (data.eval.empty()) return absl::InvalidArgumentError("no evaluation examples to time");
-    std::vector<int64_t> ids(batch * seq, 0), mask(batch * seq, 0), types(batch * seq, 0);
-    for (int64_t b = 0; b < batch; ++b) {
-      const Example& e = data.eval[b % data.eval.size()];
-      for (int64_t t = 0; t < seq && t < static_cast<int64_t>(e.input_ids.size()); ++t) {
-        ids[b * seq + t] = e.input_ids[t];
-        mask[b * seq + t] = 1;
-        types[b * seq + t] = t < static_cast<int64_t>(e.token_type_ids.size()) ? e.token_type_ids[t] : 0;
-      }
-    }
-    SafetensorsFile inputs;
-    (void)inputs.Add("input_ids", *HostTensorFromInt64({batch, seq}, ids));
-    (void)inputs.Add("attention_mask", *HostTensorFromInt64({batch, seq}, mask));
-    (void)inputs.Add("token_type_ids", *HostTensorFromInt64({batch, seq}, types));
-    std::vector<double> ms;
-    for (int rep = 0; rep < 6; ++rep) {
-      const Stopwatch clock;
-      absl::StatusOr<SafetensorsFile> out = model.Forward(inputs);
-      if (!out.ok()) return out.status();
-      if (rep > 0) ms.push_back(clock.Seconds() * 1e3);  // the first call warms up
-    }
-    std::sort(ms.begin(), ms.end());
-    record->forward_batch = batch;
-    record->forward_seq = seq;
-    return ms[ms.size() / 2];
-  }
-
-  // The base model, then the row's stages on it (or on a student of the checkpoint it teaches), then the
-  // evaluation and, for speed rows, the latency before and after.
-  absl::Status Execute(const RunSpec& run, const RunSpec& spec_run, const TaskInfo& task, ModelFamily family,
-                       const std::string& model_dir, TaskData& data, const std::string& base_key, RunRecord* record) {
-    absl::StatusOr<std::unique_ptr<Model>> base = BaseModel(run, task, model_dir, data, base_key, record);
-    if (!base.ok()) return base.status();
-    record->params_before = (*base)->ParameterCount();
-    if (run.speed) {  // the uncompressed latency, on this machine in this run: the speedup's denominator
-      absl::StatusOr<double> ms = Latency(**base, data, record);
-      if (!ms.ok()) return ms.status();
-      record->base_forward_ms = *ms;
-    }
-    LoadOptions load = TaskLoadOptions(task, options_.device, run.refinetune ? run.refinetune->seed : 42);
-    load.kernels = options_.kernels;
-    std::unique_ptr<Model> model, teacher;
-    if (std::any_of(run.stages.begin(), run.stages.end(), [](const StageUse& u) { return u.stage->TrainsAStudent(); })) {
-      absl::StatusOr<std::unique_ptr<Model>> student = Model::Load(model_dir, load);
-      if (!student.ok()) return student.status();
-      model = std::move(*student);
-      teacher = std::move(*base);
-    } else {
-      model = std::move(*base);
-    }
-    StageContext context{run, run.statistics_examples, run.max_train_examples, RunSpecJson(spec_run), task, data,
-                         model_dir, family, load, model, teacher.get(), *record, env_,
-                         [this](const std::string& line) { Progress("    " + line); }, StageProgress()};
-    for (const StageUse& use : run.stages) {
-      if (absl::Status s = use.stage->Run(use.settings.get(), context); !s.ok()) return s;
-    }
-    record->params_after = model->ParameterCount();
-    TaskEvalOptions eval;
-    eval.batch_size = 64;
-    eval.progress = StageProgress();
-    eval.generation.generate = task.kind == TaskKind::kSequenceToSequence ? run.max_new_tokens : 0;
-    eval.generation.num_beams = run.num_beams;
-    absl::StatusOr<TaskEvaluation> result = EvaluateOnTask(*model, data, eval);
-    if (!result.ok()) return result.status();
-    record->metrics = result->scores.metrics;
-    record->eval_count = result->scores.count;
-    record->evaluation_seconds = result->seconds;
-    if (run.speed) {
-      if (run.stages.empty()) {  // nothing changed: one measurement serves both
-        record->forward_ms = record->base_forward_ms;
-        return absl::OkStatus();
-      }
-      absl::StatusOr<double> ms = Latency(*model, data, record);
-      if (!ms.ok()) return ms.status();
-      record->forward_ms = *ms;
-    }
-    return absl::OkStatus();
   }
 
   // Runs (or skips) one run; returns the record written.
@@ -256,7 +75,8 @@ class Runner {
     absl::StatusOr<const TaskInfo*> task = FindTask(run.task);
     record.eval_split = run.eval_split.empty() && task.ok() ? (*task)->eval_split : run.eval_split;
     absl::StatusOr<ModelFamily> family = task.ok() ? CheckpointFamily(model_dir) : absl::StatusOr<ModelFamily>(task.status());
-    absl::StatusOr<TaskData*> data = family.ok() ? Data(run, **task, *family, model_dir) : family.status();
+    absl::StatusOr<TaskData*> data =
+        family.ok() ? data_.Get(run, **task, *family, model_dir, /*encoded=*/true) : family.status();
     if (!data.ok()) {
       fail(data.status());
       record.run_id = ContentKey(absl::StrCat(kRunnerVersion, record.spec_json, model_dir));
@@ -264,20 +84,22 @@ class Runner {
     }
     record.eval_split = (*data)->eval_split;
     record.train_count = static_cast<int64_t>((*data)->train.size());
-    absl::StatusOr<std::pair<std::string, std::string>> keys = Keys(run, model_dir, **data, &record);
+    absl::StatusOr<RunKeys> keys =
+        ComputeRunKeys(run, model_dir, **data, options_.device, &record.provenance.files);
     if (!keys.ok()) {
       fail(keys.status());
       record.run_id = ContentKey(absl::StrCat(kRunnerVersion, record.spec_json, model_dir));
       return record;
     }
-    record.run_id = keys->second;
+    record.run_id = keys->id;
     // The spec names BERT's modules; the checkpoint's family may name them otherwise (the id keeps the spec's).
     absl::StatusOr<RunSpec> renamed = RunForFamily(run, *family);
     if (!renamed.ok()) {
       fail(renamed.status());
       return record;
     }
-    if (absl::Status s = Execute(*renamed, run, **task, *family, model_dir, **data, keys->first, &record); !s.ok()) {
+    if (absl::Status s = executor_.Execute(*renamed, run, **task, *family, model_dir, **data, keys->base, &record);
+        !s.ok()) {
       fail(s);
     }
     return record;
@@ -294,12 +116,13 @@ class Runner {
     if (!task.ok()) return false;
     absl::StatusOr<ModelFamily> family = CheckpointFamily(model_dir);
     if (!family.ok()) return false;
-    absl::StatusOr<TaskData*> data = Data(run, **task, *family, model_dir);
+    // The id needs the files' identities only: the splits and the tokenizer, not their encodings.
+    absl::StatusOr<TaskData*> data = data_.Get(run, **task, *family, model_dir, /*encoded=*/false);
     if (!data.ok()) return false;
-    RunRecord scratch;
-    absl::StatusOr<std::pair<std::string, std::string>> keys = Keys(run, model_dir, **data, &scratch);
+    std::map<std::string, FileHash> files;
+    absl::StatusOr<RunKeys> keys = ComputeRunKeys(run, model_dir, **data, options_.device, &files);
     if (!keys.ok()) return false;
-    *run_id = keys->second;
+    *run_id = keys->id;
     absl::StatusOr<std::string> text = ReadFile(RecordPath(run.table, *run_id));
     if (!text.ok()) return false;
     absl::StatusOr<RunRecord> existing = RecordFromJson(*text, RecordPath(run.table, *run_id));
@@ -394,8 +217,8 @@ class Runner {
  private:
   RunnerOptions options_;
   Provenance provenance_;
-  StageEnv env_;
-  std::map<std::string, std::unique_ptr<TaskData>> data_;
+  TaskDataCache data_;
+  RunExecutor executor_;
 };
 
 }  // namespace

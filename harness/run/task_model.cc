@@ -134,6 +134,7 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
     return absl::NotFoundError(absl::StrFormat("tokenizer %s not found (pass --tokenizer=FILE)", data.tokenizer_path));
   }
   data.tokenizer_files = {data.tokenizer_path};
+  if (seq2seq && !options.encode_examples) return data;
   if (seq2seq) {
     absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> spm = SentencePieceTokenizer::Load(data.tokenizer_path);
     if (!spm.ok()) return spm.status();
@@ -164,6 +165,7 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
         "tokenizer %s pads with id %d, but %s/config.json has pad_token_id %d", data.tokenizer_path,
         (*tokenizer)->pad_id(), model_dir, config->pad_token_id));
   }
+  if (!options.encode_examples) return data;
   for (auto [text, out, stats] : {std::make_tuple(&data.train_text, &data.train, &data.train_stats),
                                   std::make_tuple(&data.eval_text, &data.eval, &data.eval_stats)}) {
     absl::StatusOr<std::vector<Example>> encoded = EncodeText(task, *text, **tokenizer, options.encode, stats);

@@ -33,6 +33,9 @@ struct TaskDataOptions {
   // tokenizer_config.json, else vocab.json + merges.txt; T5: MODEL_DIR/spiece.model)
   std::string tokenizer;
   EncodeOptions encode;                 // max lengths, T5 source prefix, threads
+  // false: the splits are read and the tokenizer identified (paths, files, settings) but nothing is encoded
+  // (TaskData::train and eval stay empty): what a run's id needs, at a fraction of the cost.
+  bool encode_examples = true;
 };
 
 struct TaskData {
