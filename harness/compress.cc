@@ -113,7 +113,8 @@ int RunCompress(int argc, char** argv) {
   model_dir = UserPath(*model_dir);
   output = WithoutTrailingSlash(UserPath(*output));
   if (data_dir) data_dir = UserPath(*data_dir);
-  const std::string device = flags.Take("device").value_or("cpu");
+  absl::StatusOr<Device> device = ParseDevice(flags.Take("device").value_or("cpu"));
+  if (!device.ok()) return Fail(device.status());
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   if (!overwrite.ok()) return Fail(overwrite.status());
   int64_t statistics_examples = 512, max_length = 128;
@@ -128,7 +129,7 @@ int RunCompress(int argc, char** argv) {
   // What is left are the method's options; CheckSettings refuses unknown ones.
   std::map<std::string, std::string> options(flags.rest().begin(), flags.rest().end());
   if (absl::Status s = (*method)->CheckSettings(*budget, MethodOptions(options)); !s.ok()) return Fail(s);
-  if (absl::Status s = CheckDevice(device); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckDevice(*device); !s.ok()) return Fail(s);
   const std::vector<Statistic> needs = (*method)->Needs();
   std::vector<std::string> need_names;
   for (Statistic s : needs) need_names.emplace_back(StatisticName(s));
@@ -167,8 +168,8 @@ int RunCompress(int argc, char** argv) {
   }
   // Statistics need the task's head (its loss); otherwise the model loads as it is.
   LoadOptions load;
-  if (!needs.empty()) load = TaskLoadOptions(*task, device, /*seed=*/42);
-  load.device = device;
+  if (!needs.empty()) load = TaskLoadOptions(*task, *device, /*seed=*/42);
+  load.device = *device;
   Progress("loading " + *model_dir);
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, load);
   if (!model.ok()) return Fail(model.status());

@@ -80,7 +80,8 @@ int RunFinetune(int argc, char** argv) {
   if (std::optional<std::string> tok = flags.Take("tokenizer")) data_options.tokenizer = UserPath(*tok);
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
   if (!overwrite.ok()) return Fail(overwrite.status());
-  const std::string device = flags.Take("device").value_or("cpu");
+  absl::StatusOr<Device> device = ParseDevice(flags.Take("device").value_or("cpu"));
+  if (!device.ok()) return Fail(device.status());
   if (!flags.rest().empty()) return Fail(absl::InvalidArgumentError("unknown flag --" + flags.rest().begin()->first));
   if (std::filesystem::exists(*output) && !std::filesystem::is_directory(*output)) {
     return Fail(absl::InvalidArgumentError(absl::StrFormat("--output=%s is a file, not a directory", *output)));
@@ -97,11 +98,11 @@ int RunFinetune(int argc, char** argv) {
   if (!family.ok()) return Fail(family.status());
   absl::StatusOr<TaskData> data = LoadTaskData(**task, *family, *model_dir, data_options);
   if (!data.ok()) return Fail(data.status());
-  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, TaskLoadOptions(**task, device, recipe.seed));
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, TaskLoadOptions(**task, *device, recipe.seed));
   if (!model.ok()) return Fail(model.status());
   std::fprintf(stderr, "lrbench finetune: %s on %s (%zu train from %s, %zu %s) on %s; %s\n", model_dir->c_str(),
                (*task)->id.c_str(), data->train.size(), data->train_path.c_str(), data->eval.size(),
-               data->eval_split.c_str(), device.c_str(), (*model)->report().Summary().c_str());
+               data->eval_split.c_str(), device->ToString().c_str(), (*model)->report().Summary().c_str());
   absl::StatusOr<FinetuneReport> report = Finetune(**model, data->train, data->eval, recipe, [](const std::string& line) {
     std::fprintf(stderr, "  %s\n", line.c_str());
   });
@@ -129,7 +130,7 @@ int RunFinetune(int argc, char** argv) {
   nlohmann::json j;
   j["model"] = *model_dir;
   j["task"] = (*task)->id;
-  j["device"] = device;
+  j["device"] = device->ToString();
   j["data"] = {{"train", data->train_path}, {"eval", data->eval_path}, {"tokenizer", data->tokenizer_path},
                {"train_examples", data->train.size()}, {"eval_examples", data->eval.size()},
                {"max_length", data_options.encode.max_length},

@@ -41,7 +41,8 @@ int RunForward(int argc, char** argv) {
   int64_t generate = 0, min_new = 0, beams = 1;
   double length_penalty = 1.0;
   absl::StatusOr<bool> overwrite = flags.TakeBool("overwrite");
-  const std::string device = flags.Take("device").value_or("cpu");
+  absl::StatusOr<Device> device = ParseDevice(flags.Take("device").value_or("cpu"));
+  if (!device.ok()) return Fail(device.status());
   for (const absl::Status& s :
        {flags.TakeNumber("generate", &generate, 0), flags.TakeNumber("min_new_tokens", &min_new, 0),
         flags.TakeNumber("num_beams", &beams, 1), flags.TakeNumber("length_penalty", &length_penalty),
@@ -55,7 +56,7 @@ int RunForward(int argc, char** argv) {
     return Fail(absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *output)));
   }
   LoadOptions load;
-  load.device = device;
+  load.device = *device;
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, load);
   if (!model.ok()) return Fail(model.status());
   absl::StatusOr<SafetensorsFile> inputs = ReadSafetensors(*inputs_path);
@@ -69,7 +70,7 @@ int RunForward(int argc, char** argv) {
   nlohmann::json line;
   line["model"] = *model_dir;
   line["model_type"] = (*model)->config().model_type;
-  line["device"] = device;
+  line["device"] = device->ToString();
   line["seconds"] = seconds;
   for (const auto& [name, t] : out->tensors()) line["outputs"][name] = t.shape;
   line["initialised"] = (*model)->report().initialised;

@@ -119,7 +119,9 @@ int RunReproduce(int argc, char** argv) {
   RunnerOptions options;
   options.workspace = Workspace();
   options.profile = flags.Take("profile").value_or("default");
-  options.device = flags.Take("device").value_or("cpu");
+  absl::StatusOr<Device> device = ParseDevice(flags.Take("device").value_or("cpu"));
+  if (!device.ok()) return Fail(device.status());
+  options.device = *device;
   options.kernels = flags.Take("kernels").value_or("onednn");
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return Fail(k);
   if (absl::Status d = CheckDevice(options.device); !d.ok()) return Fail(d);

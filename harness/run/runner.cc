@@ -300,7 +300,7 @@ class Runner {
       base["tokenizer_" + name] = h->sha256;
     }
     Json id = {{"version", kRunnerVersion}, {"base", base}, {"eval", sha("eval")},
-               {"spec", Json::parse(RunSpecJson(run))}, {"device", options_.device}};
+               {"spec", Json::parse(RunSpecJson(run))}, {"device", options_.device.ToString()}};
     return std::make_pair(Hash16(base.dump()), Hash16(id.dump()));
   }
 
@@ -512,7 +512,7 @@ class Runner {
                 {"method", run.method}, {"budget", run.budget ? BudgetToString(*run.budget) : ""},
                 {"options", run.options}, {"linears", run.linears}, {"recipe", Json::parse(RecipeJson(general))},
                 {"embeddings", Json::parse(RunSpecJson(run)).value("embeddings", Json(nullptr))},
-                {"corpus", (*corpus)->sha256}, {"device", options_.device}, {"kernels", options_.kernels}};
+                {"corpus", (*corpus)->sha256}, {"device", options_.device.ToString()}, {"kernels", options_.kernels}};
     const std::string dir = options_.out_dir + "/cache/general/" + Hash16(key.dump());
     record->method_info["general_examples"] = static_cast<double>((*corpus)->examples.size());
     if (const std::optional<double> seconds = CachedSeconds(dir)) {
@@ -660,7 +660,7 @@ class Runner {
     record.profile = options_.profile;
     record.spec_json = RunSpecJson(run);
     record.provenance = provenance_;
-    record.backend = options_.device.rfind("cuda", 0) == 0 ? "libtorch-cuda"
+    record.backend = options_.device.is_cuda() ? "libtorch-cuda"
                      : options_.kernels == "onednn"         ? "onednn-cpu"
                                                             : "libtorch-cpu";
     record.status = "ok";
