@@ -174,7 +174,7 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
     return cell;
   }
   const std::string where = absl::StrCat("[", row_label, " / ", TaskLabel(column), "]: ");
-  if (r->status == "ok") {
+  if (r->status == RunStatus::kOk) {
     auto it = r->metrics.find(column.metric);
     if (it == r->metrics.end()) {
       cell.kind = CellKind::kNoData;
@@ -195,16 +195,14 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
     cell.decimals = 2;
     return cell;
   }
-  if (r->status == "no_data") {
+  if (r->status == RunStatus::kNoData) {
     cell.kind = CellKind::kNoData;
     if (model != nullptr) AddFootnote(*model, absl::StrCat("no data for ", column.task, " (give --data_dir)"));
     return cell;
   }
   cell.kind = CellKind::kFailed;
   if (model != nullptr) {
-    std::string error = r->error.empty() ? "(no error message)" : r->error;
-    if (r->status != "failed") error = absl::StrCat("status \"", r->status, "\": ", error);
-    AddFootnote(*model, where + error);
+    AddFootnote(*model, where + (r->error.empty() ? "(no error message)" : r->error));
   }
   return cell;
 }
@@ -664,7 +662,7 @@ namespace {
 std::vector<RunRecord> WithLatencyMetrics(const std::vector<RunRecord>& records) {
   std::vector<RunRecord> out = records;
   for (RunRecord& r : out) {
-    if (!r.forward_ms || r.status != "ok") continue;
+    if (!r.forward_ms || r.status != RunStatus::kOk) continue;
     r.metrics["forward_ms"] = *r.forward_ms;
     if (r.base_forward_ms && *r.forward_ms > 0) r.metrics["speedup"] = *r.base_forward_ms / *r.forward_ms;
   }

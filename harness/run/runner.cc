@@ -663,10 +663,10 @@ class Runner {
     record.backend = options_.device.is_cuda() ? "libtorch-cuda"
                      : options_.kernels == "onednn"         ? "onednn-cpu"
                                                             : "libtorch-cpu";
-    record.status = "ok";
+    record.status = RunStatus::kOk;
     auto fail = [&](const absl::Status& s) {
       const bool missing = s.code() == absl::StatusCode::kNotFound && absl::StrContains(s.message(), "no data for");
-      record.status = missing ? "no_data" : "failed";
+      record.status = missing ? RunStatus::kNoData : RunStatus::kFailed;
       record.error = std::string(s.message());
     };
     const std::string model_dir = ModelDir(run);
@@ -718,7 +718,7 @@ class Runner {
     absl::StatusOr<std::string> text = ReadFile(RecordPath(run.table, *run_id));
     if (!text.ok()) return false;
     absl::StatusOr<RunRecord> existing = RecordFromJson(*text, RecordPath(run.table, *run_id));
-    return existing.ok() && existing->status == "ok";
+    return existing.ok() && existing->status == RunStatus::kOk;
   }
 
   absl::StatusOr<RunnerSummary> Run(const std::vector<TableSpec>& tables) {
@@ -787,13 +787,13 @@ class Runner {
       ++executed;
       executed_seconds += seconds;
       ++summary.ran;
-      if (record.status == "failed") ++summary.failed;
-      if (record.status == "no_data") ++summary.no_data;
+      if (record.status == RunStatus::kFailed) ++summary.failed;
+      if (record.status == RunStatus::kNoData) ++summary.no_data;
       const std::string path = RecordPath(run.table, record.run_id);
       std::filesystem::create_directories(std::filesystem::path(path).parent_path());
       if (absl::Status s = WriteFileAtomically(path, RecordToJson(record), /*overwrite=*/true); !s.ok()) return s;
-      std::string what = record.status;
-      if (record.status == "ok") {
+      std::string what = RunStatusName(record.status);
+      if (record.status == RunStatus::kOk) {
         for (const auto& [name, value] : record.metrics) absl::StrAppend(&what, " ", name, "=", absl::StrFormat("%.4f", value));
       } else {
         absl::StrAppend(&what, ": ", record.error);
