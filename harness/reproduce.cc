@@ -28,6 +28,7 @@
 #include "harness/run/golden.h"
 #include "harness/run/runner.h"
 #include "tasks/data.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -236,7 +237,7 @@ int RunReproduce(int argc, char** argv) {
       if (!want.ok()) return Fail(want.status());
       std::vector<std::string> timing;  // latencies differ between machines and runs: not compared
       for (const ColumnSpec& c : t.columns) {
-        if (c.metric == "forward_ms" || c.metric == "speedup") timing.push_back(c.name);
+        if (absl::StatusOr<Metric> m = ParseMetric(c.metric); m.ok() && IsLatencyMetric(*m)) timing.push_back(c.name);
       }
       for (const std::string& d : CompareCsv(rendered.csv, *want, tolerance, timing)) {
         mismatches.push_back(t.id + ": " + d);

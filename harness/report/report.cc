@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "harness/report/svg_plot.h"
 #include "methods/budget.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -663,8 +664,10 @@ std::vector<RunRecord> WithLatencyMetrics(const std::vector<RunRecord>& records)
   std::vector<RunRecord> out = records;
   for (RunRecord& r : out) {
     if (!r.forward_ms || r.status != RunStatus::kOk) continue;
-    r.metrics["forward_ms"] = *r.forward_ms;
-    if (r.base_forward_ms && *r.forward_ms > 0) r.metrics["speedup"] = *r.base_forward_ms / *r.forward_ms;
+    r.metrics[MetricName(Metric::kForwardMs)] = *r.forward_ms;
+    if (r.base_forward_ms && *r.forward_ms > 0) {
+      r.metrics[MetricName(Metric::kSpeedup)] = *r.base_forward_ms / *r.forward_ms;
+    }
   }
   return out;
 }

@@ -30,6 +30,7 @@
 #include "harness/run/provenance.h"
 #include "harness/run/task_model.h"
 #include "methods/registry.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -822,8 +823,9 @@ absl::Status ValidateTable(const TableSpec& table) {
     absl::StatusOr<const TaskInfo*> task = FindTask(c.task);
     if (!task.ok()) return bad(absl::StrCat("column ", c.name, ": ", task.status().message()));
     const auto& metrics = (*task)->metrics;
-    if (std::find(metrics.begin(), metrics.end(), c.metric) == metrics.end() && c.metric != "forward_ms" &&
-        c.metric != "speedup") {
+    const absl::StatusOr<Metric> metric = ParseMetric(c.metric);
+    if (!metric.ok() ||
+        (std::find(metrics.begin(), metrics.end(), *metric) == metrics.end() && !IsLatencyMetric(*metric))) {
       return bad(absl::StrFormat("column %s: %s has no metric '%s'", c.name, c.task, c.metric));
     }
     if (!c.split.empty()) {
