@@ -56,10 +56,11 @@ int RunDemo(int argc, char** argv) {
   int bits = 4;
   if (absl::Status s = flags->TakeNumber("bits", &bits); !s.ok()) return Fail(std::string(s.message()));
   if (!flags->rest().empty()) return Fail("unknown flag --" + flags->rest().begin()->first);
-  double ratio = 0;
-  if (!absl::SimpleAtod(ratio_text, &ratio) || !(ratio > 0 && ratio <= 1)) {
-    return Fail("--param_ratio=" + ratio_text + ": expected a number in (0, 1]");
+  absl::StatusOr<Budget> ratio_budget = ParseBudget(Budget::Kind::kParamRatio, ratio_text);
+  if (!ratio_budget.ok()) {
+    return Fail("--param_ratio=" + ratio_text + ": " + std::string(ratio_budget.status().message()));
   }
+  const double ratio = ratio_budget->value;
   std::vector<std::pair<int64_t, int64_t>> shapes;
   for (absl::string_view s : absl::StrSplit(shapes_text, ',')) {
     std::vector<std::string> parts = absl::StrSplit(s, 'x');

@@ -127,17 +127,21 @@ absl::StatusOr<RecipeSpec> ParseRecipe(const Reader& r, const Json& j, const std
 absl::StatusOr<Budget> ParseBudget(const Reader& r, const Json& j, const std::string& where) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"rank", "param_ratio", "bits"}));
   if (j.size() != 1) return r.Error(where, "give exactly one of rank, param_ratio, bits");
-  if (j.contains("param_ratio")) {
-    double p = 0;
-    LRB_RETURN_IF_ERROR(r.Get(j, "param_ratio", where, &p));
-    if (!(p > 0 && p <= 1)) return r.Error(where + ".param_ratio", "expected a number in (0, 1]");
-    return Budget::ParamRatio(p);
+  const Budget::Kind kind = j.contains("rank")          ? Budget::Kind::kRank
+                            : j.contains("param_ratio") ? Budget::Kind::kParamRatio
+                                                        : Budget::Kind::kBits;
+  const std::string key = BudgetKindName(kind);
+  double value = 0;
+  if (kind == Budget::Kind::kParamRatio) {
+    LRB_RETURN_IF_ERROR(r.Get(j, key.c_str(), where, &value));
+  } else {
+    int64_t v = 0;
+    LRB_RETURN_IF_ERROR(r.Get(j, key.c_str(), where, &v));
+    value = static_cast<double>(v);
   }
-  int64_t v = 0;
-  const char* key = j.contains("rank") ? "rank" : "bits";
-  LRB_RETURN_IF_ERROR(r.Get(j, key, where, &v));
-  if (v < 1) return r.Error(where + "." + key, "expected a positive integer");
-  return j.contains("rank") ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
+  absl::StatusOr<Budget> budget = MakeBudget(kind, value);
+  if (!budget.ok()) return r.Error(where + "." + key, std::string(budget.status().message()));
+  return budget;
 }
 
 absl::StatusOr<PruningSpec> ParsePruning(const Reader& r, const Json& j, const std::string& where) {
