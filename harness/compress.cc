@@ -107,7 +107,9 @@ absl::Status Compress(const CompressArgs& a) {
   const std::optional<std::string>& task_id = a.task_id;
   const std::optional<std::string>& data_dir = a.data_dir;
   const std::string output = WithoutTrailingSlash(*a.output);
-  const std::string& device = a.device;
+  absl::StatusOr<Device> parsed_device = ParseDevice(a.device);
+  if (!parsed_device.ok()) return parsed_device.status();
+  const Device& device = *parsed_device;
   const int64_t statistics_examples = a.statistics_examples, max_length = a.max_length;
   absl::StatusOr<Budget> budget = ParseBudget(a.budget);
   if (!budget.ok()) return budget.status();

@@ -59,20 +59,14 @@ absl::StatusOr<Budget> ParseBudget(const BudgetFlags& flags) {
   if ((rank ? 1 : 0) + (ratio ? 1 : 0) + (bits ? 1 : 0) != 1) {
     return absl::InvalidArgumentError("give exactly one budget: --rank=R, --param_ratio=P or --bits=B");
   }
-  if (ratio) {
-    double p = 0;
-    if (!absl::SimpleAtod(*ratio, &p) || !(p > 0 && p <= 1)) {
-      return absl::InvalidArgumentError(absl::StrFormat("--param_ratio=%s: expected a number in (0, 1]", *ratio));
-    }
-    return Budget::ParamRatio(p);
-  }
-  const std::string& text = rank ? *rank : *bits;
-  int64_t v = 0;
-  if (!absl::SimpleAtoi(text, &v) || v < 1) {
+  const Budget::Kind kind = rank ? Budget::Kind::kRank : ratio ? Budget::Kind::kParamRatio : Budget::Kind::kBits;
+  const std::string& text = rank ? *rank : ratio ? *ratio : *bits;
+  absl::StatusOr<Budget> budget = ParseBudget(kind, text);
+  if (!budget.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("--%s=%s: expected a positive integer", rank ? "rank" : "bits", text));
+        absl::StrFormat("--%s=%s: %s", BudgetKindName(kind), text, budget.status().message()));
   }
-  return rank ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
+  return budget;
 }
 
 namespace {

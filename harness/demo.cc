@@ -51,10 +51,11 @@ absl::Status Demo(const DemoArgs& a) {
   const std::string& shapes_text = a.shapes;
   const std::string& ratio_text = a.param_ratio;
   const int bits = a.bits;
-  double ratio = 0;
-  if (!absl::SimpleAtod(ratio_text, &ratio) || !(ratio > 0 && ratio <= 1)) {
-    return absl::InvalidArgumentError("--param_ratio=" + ratio_text + ": expected a number in (0, 1]");
+  absl::StatusOr<Budget> ratio_budget = ParseBudget(Budget::Kind::kParamRatio, ratio_text);
+  if (!ratio_budget.ok()) {
+    return absl::InvalidArgumentError("--param_ratio=" + ratio_text + ": " + std::string(ratio_budget.status().message()));
   }
+  const double ratio = ratio_budget->value;
   std::vector<std::pair<int64_t, int64_t>> shapes;
   for (absl::string_view s : absl::StrSplit(shapes_text, ',')) {
     std::vector<std::string> parts = absl::StrSplit(s, 'x');

@@ -45,7 +45,9 @@ absl::Status Finetune(const FinetuneArgs& a) {
   const std::optional<std::string>& model_dir = a.model_dir;
   const std::optional<std::string>& task_id = a.task_id;
   const std::optional<std::string>& output = a.output;
-  const std::string& device = a.device;
+  absl::StatusOr<Device> parsed_device = ParseDevice(a.device);
+  if (!parsed_device.ok()) return parsed_device.status();
+  const Device& device = *parsed_device;
   absl::StatusOr<const TaskInfo*> task = FindTask(*task_id);
   if (!task.ok()) return task.status();
   const bool seq2seq = (*task)->kind == TaskKind::kSequenceToSequence;
@@ -87,7 +89,7 @@ absl::Status Finetune(const FinetuneArgs& a) {
   if (!model.ok()) return model.status();
   std::fprintf(stderr, "lrbench finetune: %s on %s (%zu train from %s, %zu %s) on %s; %s\n", model_dir->c_str(),
                (*task)->id.c_str(), data->train.size(), data->train_path.c_str(), data->eval.size(),
-               data->eval_split.c_str(), device.c_str(), (*model)->report().Summary().c_str());
+               data->eval_split.c_str(), device.ToString().c_str(), (*model)->report().Summary().c_str());
   absl::StatusOr<FinetuneReport> report = Finetune(**model, data->train, data->eval, recipe, [](const std::string& line) {
     std::fprintf(stderr, "  %s\n", line.c_str());
   });
@@ -115,7 +117,7 @@ absl::Status Finetune(const FinetuneArgs& a) {
   nlohmann::json j;
   j["model"] = *model_dir;
   j["task"] = (*task)->id;
-  j["device"] = device;
+  j["device"] = device.ToString();
   j["data"] = {{"train", data->train_path}, {"eval", data->eval_path}, {"tokenizer", data->tokenizer_path},
                {"train_examples", data->train.size()}, {"eval_examples", data->eval.size()},
                {"max_length", data_options.encode.max_length},

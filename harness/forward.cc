@@ -31,8 +31,10 @@ absl::Status Forward(const ForwardArgs& a) {
   if (!a.overwrite && std::filesystem::exists(*a.output)) {
     return absl::AlreadyExistsError(absl::StrFormat("%s exists; pass --overwrite to replace it", *a.output));
   }
+  absl::StatusOr<Device> device = ParseDevice(a.device);
+  if (!device.ok()) return device.status();
   LoadOptions load;
-  load.device = a.device;
+  load.device = *device;
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*a.model_dir, load);
   if (!model.ok()) return model.status();
   absl::StatusOr<SafetensorsFile> inputs = ReadSafetensors(*a.inputs_path);
@@ -45,7 +47,7 @@ absl::Status Forward(const ForwardArgs& a) {
   nlohmann::json line;
   line["model"] = *a.model_dir;
   line["model_type"] = (*model)->config().model_type;
-  line["device"] = a.device;
+  line["device"] = device->ToString();
   line["seconds"] = seconds;
   for (const auto& [name, t] : out->tensors()) line["outputs"][name] = t.shape;
   line["initialised"] = (*model)->report().initialised;

@@ -14,6 +14,7 @@
 #include "harness/commands.h"
 #include "harness/model/model.h"
 #include "methods/registry.h"
+#include "tasks/metric.h"
 #include "tasks/task.h"
 
 namespace lrb {
@@ -38,12 +39,12 @@ std::string MethodsAndTasks() {
   }
   absl::StrAppend(&out, "\nTasks (--task=ID; splits, evaluation split first; metrics, the tables' metric first):\n");
   for (const TaskInfo& t : AllTasks()) {
-    std::vector<std::string> splits = {t.eval_split}, metrics = {t.table_metric};
+    std::vector<std::string> splits = {t.eval_split}, metrics = {MetricName(t.table_metric)};
     for (const SplitInfo& s : t.splits) {
       if (s.name != t.eval_split) splits.push_back(s.name);
     }
-    for (const std::string& m : t.metrics) {
-      if (m != t.table_metric) metrics.push_back(m);
+    for (Metric m : t.metrics) {
+      if (m != t.table_metric) metrics.push_back(MetricName(m));
     }
     absl::StrAppend(&out,
                     absl::StrFormat("  %-10s %s, %s; splits %s; metrics %s\n", t.id, t.title, TaskKindName(t.kind),

@@ -116,7 +116,9 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   RunnerOptions options;
   options.workspace = Workspace();
   options.profile = a.profile;
-  options.device = a.device;
+  absl::StatusOr<Device> device = ParseDevice(a.device);
+  if (!device.ok()) return device.status();
+  options.device = *device;
   options.kernels = a.kernels;
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
   if (absl::Status d = CheckDevice(options.device); !d.ok()) return d;
@@ -228,7 +230,7 @@ absl::Status Reproduce(const ReproduceArgs& a) {
       if (!want.ok()) return want.status();
       std::vector<std::string> timing;  // latencies differ between machines and runs: not compared
       for (const ColumnSpec& c : t.columns) {
-        if (c.metric == "forward_ms" || c.metric == "speedup") timing.push_back(c.name);
+        if (absl::StatusOr<Metric> m = ParseMetric(c.metric); m.ok() && IsLatencyMetric(*m)) timing.push_back(c.name);
       }
       for (const std::string& d : CompareCsv(rendered.csv, *want, tolerance, timing)) {
         mismatches.push_back(t.id + ": " + d);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 
 namespace lrb {
@@ -17,6 +18,31 @@ std::string BudgetKindName(Budget::Kind kind) {
       return "bits";
   }
   return "?";
+}
+
+absl::StatusOr<Budget> MakeBudget(Budget::Kind kind, double value) {
+  if (kind == Budget::Kind::kParamRatio) {
+    if (!(value > 0 && value <= 1)) return absl::InvalidArgumentError("expected a number in (0, 1]");
+    return Budget::ParamRatio(value);
+  }
+  // A rank below 2^53 is exact as a double; a bit width is an int.
+  const double limit = kind == Budget::Kind::kRank ? 9007199254740992.0 : 2147483648.0;
+  if (!(value >= 1 && value < limit) || value != std::floor(value)) {
+    return absl::InvalidArgumentError("expected a positive integer");
+  }
+  return kind == Budget::Kind::kRank ? Budget::Rank(static_cast<int64_t>(value))
+                                     : Budget::Bits(static_cast<int>(value));
+}
+
+absl::StatusOr<Budget> ParseBudget(Budget::Kind kind, absl::string_view text) {
+  if (kind == Budget::Kind::kParamRatio) {
+    double p = 0;
+    if (!absl::SimpleAtod(text, &p)) return absl::InvalidArgumentError("expected a number in (0, 1]");
+    return MakeBudget(kind, p);
+  }
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(text, &v)) return absl::InvalidArgumentError("expected a positive integer");
+  return MakeBudget(kind, static_cast<double>(v));
 }
 
 std::string BudgetToString(const Budget& b) {

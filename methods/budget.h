@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace lrb {
 
@@ -23,8 +24,16 @@ struct Budget {
   int bits() const { return static_cast<int>(value); }
 };
 
-// "rank", "param_ratio", "bits" (the command-line flag names).
+// "rank", "param_ratio", "bits" (the command-line flag names and the specs' budget keys).
 std::string BudgetKindName(Budget::Kind kind);
+
+// The one check of a budget's value, shared by the flags (--rank=R, --param_ratio=P, --bits=B) and the specs'
+// "budget" objects: a param_ratio is a number in (0, 1], a rank or a bit width a positive integer. Otherwise
+// InvalidArgument "expected a number in (0, 1]" or "expected a positive integer", which the caller prefixes
+// with where the value came from ("--rank=0: ...", "t1.json: grid.rows[0].budget.rank: ...").
+absl::StatusOr<Budget> MakeBudget(Budget::Kind kind, double value);
+// The same from a flag's text: a decimal number for param_ratio, an integer for rank and bits.
+absl::StatusOr<Budget> ParseBudget(Budget::Kind kind, absl::string_view text);
 // e.g. "rank=192", "param_ratio=0.25", "bits=4".
 std::string BudgetToString(const Budget& b);
 

@@ -20,6 +20,30 @@ TEST(BudgetTest, LowRankRankFromRatio) {
   EXPECT_FALSE(LowRankRank(Budget::Bits(4), 768, 768).ok());
 }
 
+// The flags and the specs' budget objects share this check: the same values pass and fail with the same words.
+TEST(BudgetTest, MakeAndParseCheckTheValue) {
+  using K = Budget::Kind;
+  EXPECT_EQ(ParseBudget(K::kRank, "8")->rank(), 8);
+  EXPECT_EQ(ParseBudget(K::kBits, "4")->bits(), 4);
+  EXPECT_EQ(ParseBudget(K::kParamRatio, "0.25")->value, 0.25);
+  EXPECT_EQ(ParseBudget(K::kParamRatio, "1")->value, 1.0);  // (0, 1] includes 1
+  EXPECT_EQ(MakeBudget(K::kRank, 192)->kind, K::kRank);
+  EXPECT_EQ(BudgetToString(*MakeBudget(K::kParamRatio, 0.494)), "param_ratio=0.494");
+  for (const char* text : {"0", "-1", "2.5", "x", "", "1e3", "2147483648"}) {
+    absl::StatusOr<Budget> bits = ParseBudget(K::kBits, text);
+    ASSERT_FALSE(bits.ok()) << text;
+    EXPECT_EQ(bits.status().message(), "expected a positive integer") << text;
+  }
+  for (const char* text : {"0", "-0.5", "1.5", "nan", "inf", "x", ""}) {
+    absl::StatusOr<Budget> ratio = ParseBudget(K::kParamRatio, text);
+    ASSERT_FALSE(ratio.ok()) << text;
+    EXPECT_EQ(ratio.status().message(), "expected a number in (0, 1]") << text;
+  }
+  EXPECT_EQ(MakeBudget(K::kRank, 0).status().message(), "expected a positive integer");
+  EXPECT_EQ(MakeBudget(K::kRank, 2.5).status().message(), "expected a positive integer");
+  EXPECT_EQ(ParseBudget(K::kRank, "3000000000")->rank(), 3000000000);  // a rank is checked against the shape later
+}
+
 TEST(ShapesTest, BalancedFactors) {
   EXPECT_EQ(BalancedFactors(768, 3), (std::vector<int64_t>{8, 8, 12}));
   EXPECT_EQ(BalancedFactors(3072, 3), (std::vector<int64_t>{12, 16, 16}));

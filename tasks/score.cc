@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -50,13 +51,15 @@ absl::StatusOr<Scores> ScoreClasses(const TaskInfo& task, const std::vector<Text
   }
   Scores scores;
   scores.count = static_cast<int64_t>(gold.size());
-  for (const std::string& metric : task.metrics) {
-    absl::StatusOr<double> value = metric == "accuracy"               ? Accuracy(predicted, labels)
-                                   : metric == "f1"                   ? BinaryF1(predicted, labels)
-                                   : metric == "matthews_correlation" ? MatthewsCorrelation(predicted, labels)
-                                                                      : absl::InternalError("unknown metric " + metric);
+  for (Metric metric : task.metrics) {
+    absl::StatusOr<double> value =
+        metric == Metric::kAccuracy              ? Accuracy(predicted, labels)
+        : metric == Metric::kF1                  ? BinaryF1(predicted, labels)
+        : metric == Metric::kMatthewsCorrelation ? MatthewsCorrelation(predicted, labels)
+                                                 : absl::InternalError(absl::StrCat("not a classification metric: ",
+                                                                                    MetricName(metric)));
     if (!value.ok()) return value.status();
-    scores.metrics[metric] = *value;
+    scores.metrics[MetricName(metric)] = *value;
   }
   return scores;
 }
@@ -70,12 +73,13 @@ absl::StatusOr<Scores> ScoreRegression(const TaskInfo& task, const std::vector<T
   }
   Scores scores;
   scores.count = static_cast<int64_t>(gold.size());
-  for (const std::string& metric : task.metrics) {
-    absl::StatusOr<double> value = metric == "pearson"     ? PearsonCorrelation(predicted, labels)
-                                   : metric == "spearmanr" ? SpearmanCorrelation(predicted, labels)
-                                                           : absl::InternalError("unknown metric " + metric);
+  for (Metric metric : task.metrics) {
+    absl::StatusOr<double> value =
+        metric == Metric::kPearson    ? PearsonCorrelation(predicted, labels)
+        : metric == Metric::kSpearman ? SpearmanCorrelation(predicted, labels)
+                                      : absl::InternalError(absl::StrCat("not a regression metric: ", MetricName(metric)));
     if (!value.ok()) return value.status();
-    scores.metrics[metric] = *value;
+    scores.metrics[MetricName(metric)] = *value;
   }
   return scores;
 }
@@ -91,11 +95,11 @@ absl::StatusOr<Scores> ScoreTexts(const TaskInfo& task, const std::vector<TextEx
   if (!rouge.ok()) return rouge.status();
   Scores scores;
   scores.count = rouge->num_examples;
-  const std::map<std::string, double> all = {{"rouge1", rouge->rouge1},
-                                             {"rouge2", rouge->rouge2},
-                                             {"rougeL", rouge->rouge_l},
-                                             {"rougeLsum", rouge->rouge_lsum}};
-  for (const std::string& metric : task.metrics) scores.metrics[metric] = all.at(metric);
+  const std::map<Metric, double> all = {{Metric::kRouge1, rouge->rouge1},
+                                        {Metric::kRouge2, rouge->rouge2},
+                                        {Metric::kRougeL, rouge->rouge_l},
+                                        {Metric::kRougeLsum, rouge->rouge_lsum}};
+  for (Metric metric : task.metrics) scores.metrics[MetricName(metric)] = all.at(metric);
   return scores;
 }
 

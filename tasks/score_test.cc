@@ -184,7 +184,7 @@ TEST(DataRoots, EmbeddedDefaultServesEveryTaskItHolds) {
     for (const TextExample& e : dev->examples) oracle.push_back({e.label, ""});
     absl::StatusOr<Scores> s = ScorePredictions(task, dev->examples, oracle);
     ASSERT_TRUE(s.ok()) << id << ": " << s.status();
-    EXPECT_NEAR(s->metrics.at(task.table_metric), 1.0, 1e-12) << id;
+    EXPECT_NEAR(s->metrics.at(MetricName(task.table_metric)), 1.0, 1e-12) << id;
   }
   absl::StatusOr<ReadResult> imdb = ReadSplit(Task("imdb"), "test_2500", roots, {});
   ASSERT_TRUE(imdb.ok()) << imdb.status();

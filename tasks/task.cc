@@ -9,7 +9,7 @@ namespace {
 
 // A GLUE task in the glue_data layout: DIR/{train,dev,test}.tsv, test unlabeled.
 TaskInfo Glue(const std::string& id, const std::string& title, const std::string& dir, TaskKind kind,
-              std::vector<std::string> labels, std::vector<std::string> metrics, const std::string& table_metric,
+              std::vector<std::string> labels, std::vector<Metric> metrics, Metric table_metric,
               bool pair) {
   TaskInfo t;
   t.id = id;
@@ -33,18 +33,22 @@ std::vector<TaskInfo> MakeTasks() {
   const std::vector<std::string> nli2 = {"entailment", "not_entailment"};
   const TaskKind cls = TaskKind::kClassification;
   std::vector<TaskInfo> tasks = {
-      Glue("glue/cola", "CoLA", "CoLA", cls, {"unacceptable", "acceptable"}, {"matthews_correlation"},
-           "matthews_correlation", false),
-      Glue("glue/sst2", "SST-2", "SST-2", cls, {"negative", "positive"}, {"accuracy"}, "accuracy", false),
-      Glue("glue/mrpc", "MRPC", "MRPC", cls, {"not_equivalent", "equivalent"}, {"accuracy", "f1"}, "f1", true),
-      Glue("glue/stsb", "STS-B", "STS-B", TaskKind::kRegression, {}, {"pearson", "spearmanr"}, "spearmanr", true),
-      Glue("glue/qqp", "QQP", "QQP", cls, {"not_duplicate", "duplicate"}, {"accuracy", "f1"}, "f1", true),
-      Glue("glue/mnli", "MNLI", "MNLI", cls, nli3, {"accuracy"}, "accuracy", true),
-      Glue("glue/qnli", "QNLI", "QNLI", cls, nli2, {"accuracy"}, "accuracy", true),
-      Glue("glue/rte", "RTE", "RTE", cls, nli2, {"accuracy"}, "accuracy", true),
-      Glue("glue/wnli", "WNLI", "WNLI", cls, {"not_entailment", "entailment"}, {"accuracy"}, "accuracy", true),
-      Glue("glue/ax", "AX (GLUE diagnostic)", "diagnostic", cls, nli3, {"matthews_correlation"},
-           "matthews_correlation", true),
+      Glue("glue/cola", "CoLA", "CoLA", cls, {"unacceptable", "acceptable"}, {Metric::kMatthewsCorrelation},
+           Metric::kMatthewsCorrelation, false),
+      Glue("glue/sst2", "SST-2", "SST-2", cls, {"negative", "positive"}, {Metric::kAccuracy}, Metric::kAccuracy, false),
+      Glue("glue/mrpc", "MRPC", "MRPC", cls, {"not_equivalent", "equivalent"}, {Metric::kAccuracy, Metric::kF1},
+           Metric::kF1, true),
+      Glue("glue/stsb", "STS-B", "STS-B", TaskKind::kRegression, {}, {Metric::kPearson, Metric::kSpearman},
+           Metric::kSpearman, true),
+      Glue("glue/qqp", "QQP", "QQP", cls, {"not_duplicate", "duplicate"}, {Metric::kAccuracy, Metric::kF1}, Metric::kF1,
+           true),
+      Glue("glue/mnli", "MNLI", "MNLI", cls, nli3, {Metric::kAccuracy}, Metric::kAccuracy, true),
+      Glue("glue/qnli", "QNLI", "QNLI", cls, nli2, {Metric::kAccuracy}, Metric::kAccuracy, true),
+      Glue("glue/rte", "RTE", "RTE", cls, nli2, {Metric::kAccuracy}, Metric::kAccuracy, true),
+      Glue("glue/wnli", "WNLI", "WNLI", cls, {"not_entailment", "entailment"}, {Metric::kAccuracy}, Metric::kAccuracy,
+           true),
+      Glue("glue/ax", "AX (GLUE diagnostic)", "diagnostic", cls, nli3, {Metric::kMatthewsCorrelation},
+           Metric::kMatthewsCorrelation, true),
   };
   // MNLI: matched and mismatched dev and test files.
   TaskInfo& mnli = tasks[5];
@@ -74,8 +78,8 @@ std::vector<TaskInfo> MakeTasks() {
                  {"test_2500", {"imdb/test_2500.jsonl"}, true}};
   imdb.train_split = "train";
   imdb.eval_split = "test";
-  imdb.metrics = {"accuracy"};
-  imdb.table_metric = "accuracy";
+  imdb.metrics = {Metric::kAccuracy};
+  imdb.table_metric = Metric::kAccuracy;
   tasks.push_back(imdb);
 
   TaskInfo samsum;
@@ -88,8 +92,8 @@ std::vector<TaskInfo> MakeTasks() {
                    {"test", {"samsum/test.jsonl", "samsum/test.json"}, true}};
   samsum.train_split = "train";
   samsum.eval_split = "test";
-  samsum.metrics = {"rouge1", "rouge2", "rougeL", "rougeLsum"};
-  samsum.table_metric = "rouge1";
+  samsum.metrics = {Metric::kRouge1, Metric::kRouge2, Metric::kRougeL, Metric::kRougeLsum};
+  samsum.table_metric = Metric::kRouge1;
   tasks.push_back(samsum);
   return tasks;
 }

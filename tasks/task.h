@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 
@@ -54,8 +55,8 @@ struct TaskInfo {
   std::vector<SplitInfo> splits;
   std::string train_split;              // what fine-tuning uses by default
   std::string eval_split;               // what `score` and the tables use by default
-  std::vector<std::string> metrics;     // every metric `score` reports ("accuracy", "f1", ...)
-  std::string table_metric;             // the one the paper tables report unless a table says otherwise
+  std::vector<Metric> metrics;          // every metric `score` reports (accuracy, f1, ...)
+  Metric table_metric = Metric::kAccuracy;  // the one the paper tables report unless a table says otherwise
   bool pair = false;                    // two texts per example
 
   // The split named `name`; NotFound listing the task's splits.

@@ -1,9 +1,8 @@
 #include "tasks/text_file.h"
 
-#include <utf8proc.h>
-
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "harness/io/file.h"
+#include "tasks/tokenizers/utf8.h"
 
 namespace lrb {
 
@@ -25,24 +25,8 @@ absl::Status FileError(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
-size_t FirstInvalidUtf8(absl::string_view text) {
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  size_t i = 0;
-  while (i < text.size()) {
-    if (bytes[i] < 0x80) {  // ASCII: the common case, no library call
-      ++i;
-      continue;
-    }
-    utf8proc_int32_t code_point = 0;
-    const utf8proc_ssize_t n = utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(text.size() - i), &code_point);
-    if (n <= 0) return i;
-    i += static_cast<size_t>(n);
-  }
-  return text.size();
-}
-
 absl::Status CheckUtf8(absl::string_view text, const std::string& path, int64_t first_line) {
-  const size_t bad = FirstInvalidUtf8(text);
+  const size_t bad = FirstInvalidUtf8(std::string_view(text.data(), text.size()));
   if (bad == text.size()) return absl::OkStatus();
   const int64_t line = first_line + std::count(text.begin(), text.begin() + bad, '\n');
   return LineError(path, line,

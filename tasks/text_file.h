@@ -3,7 +3,6 @@
 #ifndef LRB_TASKS_TEXT_FILE_H_
 #define LRB_TASKS_TEXT_FILE_H_
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,12 +20,9 @@ absl::Status LineError(const std::string& path, int64_t line, absl::string_view 
 // InvalidArgument "PATH: what", for problems that belong to no one line.
 absl::Status FileError(const std::string& path, absl::string_view what);
 
-// Offset of the first byte of `text` that does not belong to a well-formed UTF-8 sequence (overlong
-// forms, surrogates and code points past U+10FFFF are ill-formed); text.size() when there is none.
-size_t FirstInvalidUtf8(absl::string_view text);
-
 // OK, or LineError naming the line of `text` (numbered from `first_line`) that holds the first ill-formed
-// UTF-8 byte.
+// UTF-8 byte (FirstInvalidUtf8, tasks/tokenizers/utf8.h: overlong forms, surrogates and code points past
+// U+10FFFF are ill-formed).
 absl::Status CheckUtf8(absl::string_view text, const std::string& path, int64_t first_line);
 
 // The contents of `path` without a leading UTF-8 BOM. NotFound when it does not exist; FileError

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tasks/reader.h"
+#include "tasks/tokenizers/utf8.h"
 
 namespace lrb {
 namespace {

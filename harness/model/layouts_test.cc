@@ -209,7 +209,7 @@ TEST(LayoutTaskDataTest, EncoderStandInsReadTheirTokenizerJson) {
       EXPECT_EQ(e.input_ids.front(), roberta ? 0 : 101);  // <s>, [CLS]
       EXPECT_LE(e.input_ids.size(), 64u);
     }
-    absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, TaskLoadOptions(rte, "cpu", 1));
+    absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, TaskLoadOptions(rte, Device(), 1));
     ASSERT_TRUE(model.ok()) << model.status();
     FinetuneRecipe recipe;
     recipe.epochs = 1;

@@ -100,16 +100,14 @@ absl::Status TieTuckerCores(const std::map<std::string, std::shared_ptr<LinearIm
   return absl::OkStatus();
 }
 
-absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(absl::StrFormat("device '%s' asked for, but CUDA is not available", name));
-    }
-    return device;
-  } catch (const c10::Error&) {
-    return absl::InvalidArgumentError(absl::StrFormat("unknown device '%s' (cpu, cuda, cuda:N)", name));
+// The LibTorch device of `device`; FailedPrecondition when it is CUDA and CUDA is not available.
+absl::StatusOr<torch::Device> ToTorchDevice(const Device& device) {
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("device '%s' asked for, but CUDA is not available", device.ToString()));
   }
+  if (!device.is_cuda()) return torch::Device(torch::kCPU);
+  return torch::Device(torch::kCUDA, static_cast<torch::DeviceIndex>(device.index));
 }
 
 std::string ShapeString(const std::vector<int64_t>& s) { return "[" + absl::StrJoin(s, ", ") + "]"; }
@@ -168,7 +166,7 @@ absl::Status CheckKernels(const std::string& kernels) {
   return absl::InvalidArgumentError(absl::StrFormat("unknown kernels '%s' (onednn, libtorch)", kernels));
 }
 
-absl::Status CheckDevice(const std::string& device) { return ParseDevice(device).status(); }
+absl::Status CheckDevice(const Device& device) { return ToTorchDevice(device).status(); }
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
@@ -180,7 +178,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
   if (!weights.ok()) return weights.status();
 
   auto impl = std::make_unique<Impl>();
-  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
+  absl::StatusOr<torch::Device> device = ToTorchDevice(options.device);
   if (!device.ok()) return device.status();
   impl->device = *device;
   torch::manual_seed(options.seed);
@@ -358,7 +356,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const
 absl::StatusOr<std::unique_ptr<Model>> Model::Create(const ModelConfig& config, const LoadOptions& options) {
   if (absl::Status k = CheckKernels(options.kernels); !k.ok()) return k;
   auto impl = std::make_unique<Impl>();
-  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
+  absl::StatusOr<torch::Device> device = ToTorchDevice(options.device);
   if (!device.ok()) return device.status();
   impl->device = *device;
   torch::manual_seed(options.seed);
@@ -741,11 +739,11 @@ int ConfigureThreads(int threads) {
   return at::get_num_threads();
 }
 
-RuntimeInfo GetRuntimeInfo(const std::string& device) {
+RuntimeInfo GetRuntimeInfo(const Device& device) {
   RuntimeInfo info;
   info.libtorch = TORCH_VERSION;
   info.threads = at::get_num_threads();
-  info.cuda = device.rfind("cuda", 0) == 0 && torch::cuda::is_available();
+  info.cuda = device.is_cuda() && torch::cuda::is_available();
   return info;
 }
 

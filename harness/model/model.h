@@ -14,12 +14,13 @@
 #include "harness/io/safetensors.h"
 #include "harness/model/adapter.h"
 #include "harness/model/config.h"
+#include "harness/model/device.h"
 #include "methods/factorization.h"
 
 namespace lrb {
 
 struct LoadOptions {
-  std::string device = "cpu";            // "cpu", "cuda", "cuda:1"
+  Device device;                         // the CPU unless a CUDA device is named
   std::optional<HeadKind> head;          // override the config's architecture (e.g. a classifier on an MLM)
   std::optional<int64_t> num_labels;     // with head = kSequenceClassification
   uint64_t seed = 0;                     // initialisation of heads the checkpoint lacks
@@ -31,8 +32,8 @@ struct LoadOptions {
 
 // OK for "onednn" and "libtorch"; else InvalidArgument "unknown kernels '<value>' (onednn, libtorch)".
 absl::Status CheckKernels(const std::string& kernels);
-// OK for "cpu", "cuda" and "cuda:N" when CUDA is available; else the error Load would give for that device.
-absl::Status CheckDevice(const std::string& device);
+// OK for the CPU, and for a CUDA device when CUDA is available; else the error Load would give for it.
+absl::Status CheckDevice(const Device& device);
 
 // What loading did with the checkpoint's keys.
 struct LoadReport {
@@ -71,7 +72,7 @@ struct RuntimeInfo {
   int threads = 0;       // intra-op threads
   bool cuda = false;     // `device` is a CUDA device and one is available
 };
-RuntimeInfo GetRuntimeInfo(const std::string& device);
+RuntimeInfo GetRuntimeInfo(const Device& device);
 
 // Sets LibTorch's intra-op threads: `threads` when > 0, else $OMP_NUM_THREADS when set, else every core
 // (Debian's LibTorch starts with one thread). Returns the count in effect.

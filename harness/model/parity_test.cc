@@ -21,7 +21,11 @@ const char kFixtures[] = "third_party/fixtures/hf-parity/";
 // The device the models run on: LRB_TEST_DEVICE (tools/cuda/build_and_test.sh sets "cuda"), else CPU.
 LoadOptions OnTestDevice(LoadOptions options = {}) {
   const char* device = std::getenv("LRB_TEST_DEVICE");
-  if (device != nullptr && *device != '\0') options.device = device;
+  if (device != nullptr && *device != '\0') {
+    absl::StatusOr<Device> parsed = ParseDevice(device);
+    EXPECT_TRUE(parsed.ok()) << "LRB_TEST_DEVICE: " << parsed.status();
+    if (parsed.ok()) options.device = *parsed;
+  }
   return options;
 }
 

@@ -16,6 +16,7 @@
 #include "harness/report/svg_plot.h"
 #include "harness/stages/registry.h"
 #include "methods/budget.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -175,7 +176,7 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
     return cell;
   }
   const std::string where = absl::StrCat("[", row_label, " / ", TaskLabel(column), "]: ");
-  if (r->status == "ok") {
+  if (r->status == RunStatus::kOk) {
     auto it = r->metrics.find(column.metric);
     if (it == r->metrics.end()) {
       cell.kind = CellKind::kNoData;
@@ -196,16 +197,14 @@ Cell RecordCell(const TableSpec& spec, const std::string& row_label, const Colum
     cell.decimals = 2;
     return cell;
   }
-  if (r->status == "no_data") {
+  if (r->status == RunStatus::kNoData) {
     cell.kind = CellKind::kNoData;
     if (model != nullptr) AddFootnote(*model, absl::StrCat("no data for ", column.task, " (give --data_dir)"));
     return cell;
   }
   cell.kind = CellKind::kFailed;
   if (model != nullptr) {
-    std::string error = r->error.empty() ? "(no error message)" : r->error;
-    if (r->status != "failed") error = absl::StrCat("status \"", r->status, "\": ", error);
-    AddFootnote(*model, where + error);
+    AddFootnote(*model, where + (r->error.empty() ? "(no error message)" : r->error));
   }
   return cell;
 }
@@ -625,9 +624,11 @@ namespace {
 std::vector<RunRecord> WithLatencyMetrics(const std::vector<RunRecord>& records) {
   std::vector<RunRecord> out = records;
   for (RunRecord& r : out) {
-    if (!r.forward_ms || r.status != "ok") continue;
-    r.metrics["forward_ms"] = *r.forward_ms;
-    if (r.base_forward_ms && *r.forward_ms > 0) r.metrics["speedup"] = *r.base_forward_ms / *r.forward_ms;
+    if (!r.forward_ms || r.status != RunStatus::kOk) continue;
+    r.metrics[MetricName(Metric::kForwardMs)] = *r.forward_ms;
+    if (r.base_forward_ms && *r.forward_ms > 0) {
+      r.metrics[MetricName(Metric::kSpeedup)] = *r.base_forward_ms / *r.forward_ms;
+    }
   }
   return out;
 }

@@ -75,7 +75,7 @@ TableSpec Spec() {
   return spec;
 }
 
-RunRecord Record(const std::string& row, const std::string& task, const std::string& status) {
+RunRecord Record(const std::string& row, const std::string& task, RunStatus status) {
   RunRecord r;
   r.table = "t1";
   r.row = row;
@@ -88,7 +88,7 @@ RunRecord Record(const std::string& row, const std::string& task, const std::str
 
 RunRecord Ok(const std::string& row, const std::string& task, const std::string& metric, double value,
              int64_t before, int64_t after) {
-  RunRecord r = Record(row, task, "ok");
+  RunRecord r = Record(row, task, RunStatus::kOk);
   r.metrics[metric] = value;
   r.params_before = before;
   r.params_after = after;
@@ -97,9 +97,9 @@ RunRecord Ok(const std::string& row, const std::string& task, const std::string&
 
 // ok, failed, no_data and a missing record (SVD + fine-tuning on MRPC).
 std::vector<RunRecord> Records() {
-  RunRecord failed = Record("SVD", "glue/mrpc", "failed");
+  RunRecord failed = Record("SVD", "glue/mrpc", RunStatus::kFailed);
   failed.error = "out of memory";
-  RunRecord no_data = Record("SVD + fine-tuning", "glue/cola", "no_data");
+  RunRecord no_data = Record("SVD + fine-tuning", "glue/cola", RunStatus::kNoData);
   no_data.error = "missing glue/cola/train.tsv";
   return {Ok("uncompressed", "glue/cola", "matthews_correlation", 0.5, 11200000, 11200000),
           Ok("uncompressed", "glue/mrpc", "f1", 0.81234, 11200000, 11200000),

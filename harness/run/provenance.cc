@@ -56,7 +56,7 @@ std::string CpuModel() {
 
 }  // namespace
 
-Provenance CollectProvenance(const std::string& workspace, const std::string& device) {
+Provenance CollectProvenance(const std::string& workspace, const Device& device) {
   Provenance p;
   const std::string git = "git -C " + Quote(workspace);
   p.git_sha = Capture(git + " rev-parse HEAD");

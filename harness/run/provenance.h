@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "harness/model/device.h"
 #include "harness/run/record.h"
 
 namespace lrb {
@@ -15,7 +16,7 @@ inline constexpr char kRunnerVersion[] = "lrbench-run-2";
 
 // Git SHA and dirty flag of `workspace` ("unknown" when it is not a git checkout), UTC date, host, CPU model,
 // GPU name (nvidia-smi, when `device` is CUDA), LibTorch version and threads, compiler and Abseil versions.
-Provenance CollectProvenance(const std::string& workspace, const std::string& device);
+Provenance CollectProvenance(const std::string& workspace, const Device& device);
 
 // SHA-256 of a file (of a directory: of its sorted list of files and sizes), remembered per (path, size,
 // mtime) for the life of the process.

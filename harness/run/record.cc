@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/io/file.h"
 
@@ -18,6 +19,25 @@ Json HashToJson(const FileHash& h) { return {{"path", h.path}, {"sha256", h.sha2
 
 }  // namespace
 
+const char* RunStatusName(RunStatus status) {
+  switch (status) {
+    case RunStatus::kOk:
+      return "ok";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kNoData:
+      return "no_data";
+  }
+  return "?";
+}
+
+absl::StatusOr<RunStatus> ParseRunStatus(const std::string& name) {
+  for (RunStatus s : {RunStatus::kOk, RunStatus::kFailed, RunStatus::kNoData}) {
+    if (name == RunStatusName(s)) return s;
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("unknown run status \"%s\" (ok, failed, no_data)", name));
+}
+
 std::string RecordToJson(const RunRecord& r) {
   Json j;
   j["schema"] = r.schema;
@@ -26,7 +46,7 @@ std::string RecordToJson(const RunRecord& r) {
   j["row"] = r.row;
   j["task"] = r.task;
   j["profile"] = r.profile;
-  j["status"] = r.status;
+  j["status"] = RunStatusName(r.status);
   if (!r.error.empty()) j["error"] = r.error;
   j["spec"] = Json::parse(r.spec_json.empty() ? "{}" : r.spec_json, nullptr, false);
   j["eval_split"] = r.eval_split;
@@ -77,7 +97,9 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
     r.row = j.at("row").get<std::string>();
     r.task = j.at("task").get<std::string>();
     r.profile = j.value("profile", "");
-    r.status = j.at("status").get<std::string>();
+    absl::StatusOr<RunStatus> status = ParseRunStatus(j.at("status").get<std::string>());
+    if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", status.status().message()));
+    r.status = *status;
     r.error = j.value("error", "");
     r.spec_json = j.at("spec").dump();
     r.eval_split = j.value("eval_split", "");

@@ -29,11 +29,22 @@ struct Provenance {
   std::map<std::string, FileHash> files;        // "checkpoint", "train", "eval", "tokenizer"
 };
 
+// How a run ended. The JSON spells it "ok", "failed", "no_data" (RunStatusName / ParseRunStatus).
+enum class RunStatus {
+  kOk,      // measured
+  kFailed,  // an error stopped it (`error` says which)
+  kNoData,  // the task's data was not found (give --data_dir)
+};
+
+const char* RunStatusName(RunStatus status);
+// The status spelled `name`; InvalidArgument "unknown run status \"<name>\" (ok, failed, no_data)" otherwise.
+absl::StatusOr<RunStatus> ParseRunStatus(const std::string& name);
+
 struct RunRecord {
   int schema = 1;
   std::string run_id;      // content hash of the run's inputs (spec, checkpoint, data, code version)
   std::string table, row, task, profile;
-  std::string status;      // "ok", "failed", "no_data"
+  RunStatus status = RunStatus::kOk;
   std::string error;       // failed / no_data: the one-line reason
   std::string spec_json;   // RunSpecJson of the run
   std::string eval_split;

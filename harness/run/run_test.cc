@@ -11,6 +11,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -253,8 +255,9 @@ TEST(TableSpec, PaperTablesAreConsistent) {
       if (c.task.empty()) continue;
       absl::StatusOr<const TaskInfo*> task = FindTask(c.task);
       ASSERT_TRUE(task.ok()) << t.id << " " << c.name;
-      const bool metric = std::count((*task)->metrics.begin(), (*task)->metrics.end(), c.metric) > 0 ||
-                          c.metric == "forward_ms" || c.metric == "speedup";
+      absl::StatusOr<Metric> m = ParseMetric(c.metric);
+      ASSERT_TRUE(m.ok()) << t.id << " " << c.name << ": " << m.status();
+      const bool metric = std::count((*task)->metrics.begin(), (*task)->metrics.end(), *m) > 0 || IsLatencyMetric(*m);
       EXPECT_TRUE(metric) << t.id << " " << c.name << ": " << c.metric;
       if (!c.split.empty()) {
         EXPECT_TRUE((*task)->Split(c.split).ok()) << t.id << " " << c.name;
@@ -294,7 +297,7 @@ TEST(RunRecord, JsonRoundTrip) {
   r.table = "t1";
   r.row = "SVD";
   r.task = "glue/rte";
-  r.status = "ok";
+  r.status = RunStatus::kOk;
   r.spec_json = R"({"a":1})";
   r.metrics = {{"accuracy", 0.625}};
   r.params_before = 10;
@@ -306,6 +309,25 @@ TEST(RunRecord, JsonRoundTrip) {
   EXPECT_EQ(RecordToJson(*back), RecordToJson(r));
   EXPECT_THAT(RecordFromJson(R"({"schema": 2})", "r.json").status().message(), HasSubstr("r.json: schema 2"));
   EXPECT_THAT(RecordFromJson(R"({"schema": 1})", "r.json").status().message(), HasSubstr("r.json: malformed"));
+}
+
+// The status keeps its JSON spelling both ways; a record with another is refused naming the file and the value.
+TEST(RunRecord, StatusIsOneOfThreeSpellings) {
+  RunRecord r;
+  for (const auto& [status, name] : std::vector<std::pair<RunStatus, std::string>>{
+           {RunStatus::kOk, "ok"}, {RunStatus::kFailed, "failed"}, {RunStatus::kNoData, "no_data"}}) {
+    EXPECT_EQ(RunStatusName(status), name);
+    r.status = status;
+    const std::string json = RecordToJson(r);
+    EXPECT_THAT(json, HasSubstr("\"status\": \"" + name + "\""));
+    absl::StatusOr<RunRecord> back = RecordFromJson(json, "r.json");
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->status, status);
+  }
+  std::string json = RecordToJson(r);
+  json.replace(json.find("\"no_data\""), 9, "\"done\"");
+  EXPECT_EQ(RecordFromJson(json, "runs/t1/x.json").status().message(),
+            "runs/t1/x.json: unknown run status \"done\" (ok, failed, no_data)");
 }
 
 // A split stored as a directory tree (aclImdb/train) hashes by its file list and sizes.
@@ -376,16 +398,16 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
   int fine_tuned = 0;  // the base model is fine-tuned once, by whichever RTE run came first; the rest load it
   for (const RunRecord& r : *records) {
     ids.insert(r.run_id);
-    if (r.task == "glue/rte" && r.status == "ok" && !r.base_cached) ++fine_tuned;
+    if (r.task == "glue/rte" && r.status == RunStatus::kOk && !r.base_cached) ++fine_tuned;
     if (r.task == "glue/mnli") {
-      EXPECT_EQ(r.status, "no_data") << r.row;
+      EXPECT_EQ(r.status, RunStatus::kNoData) << r.row;
       EXPECT_THAT(r.error, HasSubstr("no data for glue/mnli"));
       EXPECT_FALSE(r.eval_split.empty());
     } else if (r.row == "broken") {
-      EXPECT_EQ(r.status, "failed");
+      EXPECT_EQ(r.status, RunStatus::kFailed);
       EXPECT_THAT(r.error, HasSubstr("bert.encoder.layer.0.attention.self.query"));
     } else {
-      EXPECT_EQ(r.status, "ok") << r.row << ": " << r.error;
+      EXPECT_EQ(r.status, RunStatus::kOk) << r.row << ": " << r.error;
       EXPECT_EQ(r.eval_count, 24);
       EXPECT_EQ(r.train_count, 48);
       EXPECT_GE(r.metrics.at("accuracy"), 0.0);
@@ -485,7 +507,7 @@ TEST(Runner, TheGeneralDistillationIsCachedAndTheCacheChangesNothing) {
   for (const RunRecord& r : run("general_warm", *spec)) warm[r.row] = r;
   ASSERT_EQ(warm.size(), 3u);
   for (const char* row : {"KD", "general KD only"}) {
-    ASSERT_EQ(warm[row].status, "ok") << row << ": " << warm[row].error;
+    ASSERT_EQ(warm[row].status, RunStatus::kOk) << row << ": " << warm[row].error;
     EXPECT_EQ(warm[row].method_info.at("general_examples"), 32);
   }
   EXPECT_EQ(warm["KD"].method_info.at("general_cached"), 0);
@@ -495,7 +517,7 @@ TEST(Runner, TheGeneralDistillationIsCachedAndTheCacheChangesNothing) {
   alone.profiles["rte"].rows = {"uncompressed", "general KD only"};
   std::map<std::string, RunRecord> cold;
   for (const RunRecord& r : run("general_cold", alone)) cold[r.row] = r;
-  ASSERT_EQ(cold["general KD only"].status, "ok") << cold["general KD only"].error;
+  ASSERT_EQ(cold["general KD only"].status, RunStatus::kOk) << cold["general KD only"].error;
   EXPECT_EQ(cold["general KD only"].method_info.at("general_cached"), 0);
   EXPECT_EQ(cold["general KD only"].metrics, warm["general KD only"].metrics);
 }
@@ -525,8 +547,8 @@ TEST(Runner, SharedTuckerCoreIsCountedOnce) {
   for (const RunRecord& r : *read) records[r.row] = r;
   const RunRecord& separate = records["ADA-Tucker"];
   const RunRecord& shared = records["SCADA-Tucker"];
-  ASSERT_EQ(separate.status, "ok") << separate.error;
-  ASSERT_EQ(shared.status, "ok") << shared.error;
+  ASSERT_EQ(separate.status, RunStatus::kOk) << separate.error;
+  ASSERT_EQ(shared.status, RunStatus::kOk) << shared.error;
   // 8 linears ([16,16,16,16] and [16,16,32,32] at order 4), ranks 3: cores of 3^4 = 81, stored once when shared.
   EXPECT_EQ(shared.compressed_linears, 8);
   EXPECT_EQ(shared.method_info.at("shared_core_params"), 81);

@@ -27,6 +27,7 @@
 #include "harness/run/task_model.h"
 #include "harness/stages/registry.h"
 #include "methods/registry.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -62,13 +63,13 @@ class Runner {
     record.profile = options_.profile;
     record.spec_json = RunSpecJson(run);
     record.provenance = provenance_;
-    record.backend = options_.device.rfind("cuda", 0) == 0 ? "libtorch-cuda"
+    record.backend = options_.device.is_cuda() ? "libtorch-cuda"
                      : options_.kernels == "onednn"         ? "onednn-cpu"
                                                             : "libtorch-cpu";
-    record.status = "ok";
+    record.status = RunStatus::kOk;
     auto fail = [&](const absl::Status& s) {
       const bool missing = s.code() == absl::StatusCode::kNotFound && absl::StrContains(s.message(), "no data for");
-      record.status = missing ? "no_data" : "failed";
+      record.status = missing ? RunStatus::kNoData : RunStatus::kFailed;
       record.error = std::string(s.message());
     };
     const std::string model_dir = ModelDir(run);
@@ -85,7 +86,7 @@ class Runner {
     record.eval_split = (*data)->eval_split;
     record.train_count = static_cast<int64_t>((*data)->train.size());
     absl::StatusOr<RunKeys> keys =
-        ComputeRunKeys(run, model_dir, **data, options_.device, &record.provenance.files);
+        ComputeRunKeys(run, model_dir, **data, options_.device.ToString(), &record.provenance.files);
     if (!keys.ok()) {
       fail(keys.status());
       record.run_id = ContentKey(absl::StrCat(kRunnerVersion, record.spec_json, model_dir));
@@ -120,13 +121,13 @@ class Runner {
     absl::StatusOr<TaskData*> data = data_.Get(run, **task, *family, model_dir, /*encoded=*/false);
     if (!data.ok()) return false;
     std::map<std::string, FileHash> files;
-    absl::StatusOr<RunKeys> keys = ComputeRunKeys(run, model_dir, **data, options_.device, &files);
+    absl::StatusOr<RunKeys> keys = ComputeRunKeys(run, model_dir, **data, options_.device.ToString(), &files);
     if (!keys.ok()) return false;
     *run_id = keys->id;
     absl::StatusOr<std::string> text = ReadFile(RecordPath(run.table, *run_id));
     if (!text.ok()) return false;
     absl::StatusOr<RunRecord> existing = RecordFromJson(*text, RecordPath(run.table, *run_id));
-    return existing.ok() && existing->status == "ok";
+    return existing.ok() && existing->status == RunStatus::kOk;
   }
 
   absl::StatusOr<RunnerSummary> Run(const std::vector<TableSpec>& tables) {
@@ -195,13 +196,13 @@ class Runner {
       ++executed;
       executed_seconds += seconds;
       ++summary.ran;
-      if (record.status == "failed") ++summary.failed;
-      if (record.status == "no_data") ++summary.no_data;
+      if (record.status == RunStatus::kFailed) ++summary.failed;
+      if (record.status == RunStatus::kNoData) ++summary.no_data;
       const std::string path = RecordPath(run.table, record.run_id);
       std::filesystem::create_directories(std::filesystem::path(path).parent_path());
       if (absl::Status s = WriteFileAtomically(path, RecordToJson(record), /*overwrite=*/true); !s.ok()) return s;
-      std::string what = record.status;
-      if (record.status == "ok") {
+      std::string what = RunStatusName(record.status);
+      if (record.status == RunStatus::kOk) {
         for (const auto& [name, value] : record.metrics) absl::StrAppend(&what, " ", name, "=", absl::StrFormat("%.4f", value));
       } else {
         absl::StrAppend(&what, ": ", record.error);
@@ -230,8 +231,9 @@ absl::Status ValidateTable(const TableSpec& table) {
     absl::StatusOr<const TaskInfo*> task = FindTask(c.task);
     if (!task.ok()) return bad(absl::StrCat("column ", c.name, ": ", task.status().message()));
     const auto& metrics = (*task)->metrics;
-    if (std::find(metrics.begin(), metrics.end(), c.metric) == metrics.end() && c.metric != "forward_ms" &&
-        c.metric != "speedup") {
+    const absl::StatusOr<Metric> metric = ParseMetric(c.metric);
+    if (!metric.ok() ||
+        (std::find(metrics.begin(), metrics.end(), *metric) == metrics.end() && !IsLatencyMetric(*metric))) {
       return bad(absl::StrFormat("column %s: %s has no metric '%s'", c.name, c.task, c.metric));
     }
     if (!c.split.empty()) {

@@ -25,7 +25,7 @@ struct RunnerOptions {
   std::string workspace;  // relative model paths in specs resolve against it
   std::string model_override;
   std::optional<std::string> data_dir;
-  std::string device = "cpu";
+  Device device;  // parsed once where it enters (the --device flag); run ids hash its ToString()
   // CPU inference kernels (LoadOptions::kernels). Like the thread count, not part of a run's id: compare
   // kernels with separate --out directories.
   std::string kernels = "onednn";

@@ -93,17 +93,21 @@ absl::StatusOr<RecipeSpec> SpecReader::Recipe(const Json& j, const std::string& 
 absl::StatusOr<Budget> SpecReader::BudgetOf(const Json& j, const std::string& where) const {
   LRB_RETURN_IF_ERROR(Keys(j, where, {"rank", "param_ratio", "bits"}));
   if (j.size() != 1) return Error(where, "give exactly one of rank, param_ratio, bits");
-  if (j.contains("param_ratio")) {
-    double p = 0;
-    LRB_RETURN_IF_ERROR(Get(j, "param_ratio", where, &p));
-    if (!(p > 0 && p <= 1)) return Error(where + ".param_ratio", "expected a number in (0, 1]");
-    return Budget::ParamRatio(p);
+  const Budget::Kind kind = j.contains("rank")          ? Budget::Kind::kRank
+                            : j.contains("param_ratio") ? Budget::Kind::kParamRatio
+                                                        : Budget::Kind::kBits;
+  const std::string key = BudgetKindName(kind);
+  double value = 0;
+  if (kind == Budget::Kind::kParamRatio) {
+    LRB_RETURN_IF_ERROR(Get(j, key.c_str(), where, &value));
+  } else {
+    int64_t v = 0;
+    LRB_RETURN_IF_ERROR(Get(j, key.c_str(), where, &v));
+    value = static_cast<double>(v);
   }
-  int64_t v = 0;
-  const char* key = j.contains("rank") ? "rank" : "bits";
-  LRB_RETURN_IF_ERROR(Get(j, key, where, &v));
-  if (v < 1) return Error(where + "." + key, "expected a positive integer");
-  return j.contains("rank") ? Budget::Rank(v) : Budget::Bits(static_cast<int>(v));
+  absl::StatusOr<Budget> budget = MakeBudget(kind, value);
+  if (!budget.ok()) return Error(where + "." + key, std::string(budget.status().message()));
+  return budget;
 }
 
 absl::Status SpecReader::RecipeOverrides(const Json& j, const std::string& where,

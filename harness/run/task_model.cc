@@ -193,7 +193,7 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
   return data;
 }
 
-LoadOptions TaskLoadOptions(const TaskInfo& task, const std::string& device, uint64_t seed) {
+LoadOptions TaskLoadOptions(const TaskInfo& task, const Device& device, uint64_t seed) {
   LoadOptions load;
   load.device = device;
   load.seed = seed;

@@ -64,7 +64,7 @@ absl::StatusOr<TaskData> LoadTaskData(const TaskInfo& task, ModelFamily family, 
 
 // The load options giving a model the task's head: a classifier with the task's label count, a one-output
 // regression head, or T5's conditional-generation head.
-LoadOptions TaskLoadOptions(const TaskInfo& task, const std::string& device, uint64_t seed);
+LoadOptions TaskLoadOptions(const TaskInfo& task, const Device& device, uint64_t seed);
 
 // The family of the checkpoint in `model_dir` (from its config.json).
 absl::StatusOr<ModelFamily> CheckpointFamily(const std::string& model_dir);

@@ -101,7 +101,7 @@ TEST(LoadTaskDataTokenizer, RobertaFromTokenizerJsonFinetunesAStep) {
   // A model of that config fine-tunes on the encoded examples.
   absl::StatusOr<ModelConfig> config = ReadModelConfig(dir);
   ASSERT_TRUE(config.ok()) << config.status();
-  absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(*config, TaskLoadOptions(rte, "cpu", 1));
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(*config, TaskLoadOptions(rte, Device(), 1));
   ASSERT_TRUE(model.ok()) << model.status();
   FinetuneRecipe recipe;
   recipe.epochs = 1;

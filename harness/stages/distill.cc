@@ -134,7 +134,7 @@ class DistillStage : public Stage {
                 {"method", c.row.method}, {"budget", c.row.budget ? BudgetToString(*c.row.budget) : ""},
                 {"options", c.row.options}, {"linears", c.row.linears}, {"recipe", RecipeToJson(general)},
                 {"embeddings", Json::parse(c.run_json).value("embeddings", Json(nullptr))},
-                {"corpus", (*corpus)->sha256}, {"device", c.env.device}, {"kernels", c.env.kernels}};
+                {"corpus", (*corpus)->sha256}, {"device", c.env.device.ToString()}, {"kernels", c.env.kernels}};
     const std::string dir = c.env.out_dir + "/cache/general/" + ContentKey(key.dump());
     c.record.method_info["general_examples"] = static_cast<double>((*corpus)->examples.size());
     if (const std::optional<double> seconds = CachedSeconds(dir)) {

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "harness/model/device.h"
 #include "harness/model/model.h"
 #include "harness/model/training.h"
 #include "harness/run/record.h"
@@ -72,7 +73,7 @@ struct StageUse {
 struct StageEnv {
   std::string out_dir;                  // caches under OUT/cache/<kind>/<key>/
   std::optional<std::string> data_dir;  // --data_dir
-  std::string device = "cpu";
+  Device device;
   std::string kernels = "onednn";
 };
 

@@ -122,7 +122,7 @@ TEST(Stage, ATestDefinedStageRunsThroughTheGridAndTheReport) {
   ASSERT_TRUE(records.ok()) << records.status();
   ASSERT_EQ(records->size(), 2u);
   for (const RunRecord& r : *records) {
-    ASSERT_EQ(r.status, "ok") << r.row << ": " << r.error;
+    ASSERT_EQ(r.status, RunStatus::kOk) << r.row << ": " << r.error;
     if (r.row != "SVD + head") continue;
     EXPECT_EQ(r.compressed_linears, 4);                             // the compress stage ran first
     EXPECT_EQ(r.method_info.at("head_only_trainable"), 2 * 256 + 2);  // RTE's head: 2 x 256 weights, 2 biases
