@@ -31,7 +31,11 @@ class DeviceTest : public ::testing::TestWithParam<std::string> {
   }
 };
 
-class ParityTest : public DeviceTest {};
+class ParityTest : public DeviceTest {
+ protected:
+  // The fixture's model on the test's device reproduces transformers' `outputs`.
+  void ExpectParity(const std::string& name, const std::vector<std::string>& outputs, const ForwardOptions& options);
+};
 class GenerationTest : public DeviceTest {};
 class ModelLoadTest : public DeviceTest {};
 
@@ -42,10 +46,10 @@ double MaxAbsDiff(const HostTensor& a, const HostTensor& b) {
   return m;
 }
 
-void ExpectParity(const std::string& name, const std::vector<std::string>& outputs, const ForwardOptions& options,
-                  const LoadOptions& load) {
+void ParityTest::ExpectParity(const std::string& name, const std::vector<std::string>& outputs,
+                              const ForwardOptions& options) {
   const std::string dir = kFixtures + name;
-  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, load);
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, OnTestDevice());
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_TRUE((*model)->report().initialised.empty()) << (*model)->report().Summary();
   absl::StatusOr<SafetensorsFile> expected = ReadSafetensors(dir + "/expected.safetensors");
@@ -67,30 +71,26 @@ void ExpectParity(const std::string& name, const std::vector<std::string>& outpu
 }
 
 TEST_P(ParityTest, BertForSequenceClassification) {
-  ExpectParity("bert_tiny_cls3", {"embedding_output", "last_hidden_state", "logits"}, {},
-               OnTestDevice());
+  ExpectParity("bert_tiny_cls3", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
 TEST_P(ParityTest, DistilBertForSequenceClassification) {
-  ExpectParity("distilbert_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {},
-               OnTestDevice());
+  ExpectParity("distilbert_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
 // Made by tools/cuda/make_parity_fixtures.py (transformers 5.17) where the shared set has none.
 TEST_P(ParityTest, RobertaForSequenceClassification) {
-  ExpectParity("../hf-parity-extra/roberta_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {},
-               OnTestDevice());
+  ExpectParity("../hf-parity-extra/roberta_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
 TEST_P(ParityTest, BertForMaskedLmWithTiedDecoder) {
-  ExpectParity("../hf-parity-extra/bert_tiny_mlm", {"embedding_output", "last_hidden_state", "logits"}, {},
-               OnTestDevice());
+  ExpectParity("../hf-parity-extra/bert_tiny_mlm", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
 TEST_P(ParityTest, T5GatedGeluWithGreedyGeneration) {
   // The fixture generated 10 new tokens with min_new_tokens 10.
   ExpectParity("t5_tiny_gated_untied", {"encoder_last_hidden_state", "logits", "greedy_generate"},
-               {.generate = 10, .min_new_tokens = 10}, OnTestDevice());
+               {.generate = 10, .min_new_tokens = 10});
 }
 
 // Sum over the generated tokens of log p(token | prefix), by a teacher-forced forward pass.
