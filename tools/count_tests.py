@@ -3,7 +3,8 @@
 Reads bazel-testlogs/<target>/test.xml (GoogleTest's XML, one <testcase> per case) of every test
 target of `bazel test //...`, and of each of its shards. A test target whose test.log exists but
 whose XML is missing (a crash before GoogleTest wrote it), and one with no log at all (it did not
-build), count as one failure each; logs of other targets are not counted.
+build), count as one failure each; logs of other targets are not counted. Skipped cases (GTEST_SKIP)
+count as neither and are reported on a line of their own before the last.
 """
 import glob
 import os
@@ -14,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 def main() -> int:
     root = "bazel-testlogs"
-    passed = failed = 0
+    passed = failed = skipped = 0
     # The test targets of `bazel test //...` (targets tagged "manual" are not part of it); logs of other
     # targets (a manual target run earlier, a removed test) are not counted.
     query = subprocess.run(["bazel", "query", "tests(//...) except attr(tags, manual, //...)"],
@@ -47,8 +48,13 @@ def main() -> int:
                 bad = case.find("failure") is not None or case.find("error") is not None
                 if case.get("status") == "notrun":
                     continue
+                if not bad and (case.get("result") == "skipped" or case.find("skipped") is not None):
+                    skipped += 1  # GTEST_SKIP: e.g. the cuda cases without a CUDA device; not a pass
+                    continue
                 failed += bad
                 passed += not bad
+    if skipped:
+        print(f"{skipped} skipped (GTEST_SKIP, e.g. CUDA cases without a GPU)")
     print(f"{passed} passed, {failed} failed")
     return 0
 

@@ -3,7 +3,6 @@
 // by ~1e-6 relative; 1e-4 of the output's scale leaves a wide margin, while a wrong index order,
 // transposition or missing term is off by O(1).
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -21,12 +20,17 @@ namespace {
 
 Matrix Gaussian(int64_t rows, int64_t cols, uint64_t seed) { return GaussianMatrix(rows, cols, seed); }
 
-std::vector<torch::Device> TorchDevices() {
-  std::vector<torch::Device> devices{torch::kCPU};
-  const char* env = std::getenv("LRB_TEST_DEVICE");
-  if (env != nullptr && std::string(env) == "cuda" && torch::cuda::is_available()) devices.push_back(torch::kCUDA);
-  return devices;
-}
+// The LibTorch backend's tests run once per device: CPU, and CUDA, skipped (with the reason) where no CUDA
+// device is available (Debian's LibTorch is CPU-only; a build with --config=cuda on a GPU runs both).
+class TorchKernelTest : public ::testing::TestWithParam<torch::DeviceType> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == torch::kCUDA && !torch::cuda::is_available()) {
+      GTEST_SKIP() << "CUDA is not available (a CPU-only LibTorch, or no GPU; see --config=cuda in .bazelrc)";
+    }
+  }
+  torch::Device device() const { return torch::Device(GetParam()); }
+};
 
 struct Case {
   std::string name;
@@ -101,35 +105,59 @@ void ExpectClose(const std::vector<double>& want, const float* got, const std::s
   EXPECT_LT(worst, 1e-4 * scale) << what << ": max error " << worst << " at scale " << scale;
 }
 
-TEST(KernelTest, EveryFormatMatchesItsReconstructionOnEveryBackend) {
+// One input per case: with and without bias, 1 and 7 tokens.
+struct Input {
+  std::string what;
+  std::vector<float> x, bias;
+  int64_t tokens;
+  std::vector<double> want;
+};
+
+std::vector<Input> Inputs(const Case& c) {
+  std::vector<Input> inputs;
+  const auto [out, in] = MatrixShape(c.f);
+  for (const bool with_bias : {false, true}) {
+    const std::vector<float> bias = with_bias ? RowMajor(Gaussian(1, out, 70)) : std::vector<float>();
+    for (const int64_t tokens : {1, 7}) {
+      const std::vector<float> x = RowMajor(Gaussian(tokens, in, 80 + tokens));
+      inputs.push_back({c.name + (with_bias ? " +bias" : "") + " tokens " + std::to_string(tokens), x, bias, tokens,
+                        Reference(c.f, x, tokens, bias)});
+    }
+  }
+  return inputs;
+}
+
+TEST(KernelTest, EveryFormatHasItsPlanAndMatchesItsReconstructionOnOneDnn) {
   for (const Case& c : Cases()) {
-    const auto [out, in] = MatrixShape(c.f);
     const ForwardPlan plan = PlanForward(ShapesOf(c.f));
     EXPECT_EQ(PlanKindName(plan.kind), std::string(PlanKindName(c.expected_plan))) << c.name << ": " << plan.description;
-    for (const bool with_bias : {false, true}) {
-      const std::vector<float> bias = with_bias ? RowMajor(Gaussian(1, out, 70)) : std::vector<float>();
-      for (const int64_t tokens : {1, 7}) {
-        const std::vector<float> x = RowMajor(Gaussian(tokens, in, 80 + tokens));
-        const std::vector<double> want = Reference(c.f, x, tokens, bias);
-        const std::string what = c.name + (with_bias ? " +bias" : "") + " tokens " + std::to_string(tokens);
-        absl::StatusOr<std::unique_ptr<OneDnnLinear>> onednn = OneDnnLinear::Create(c.f, bias);
-        ASSERT_TRUE(onednn.ok()) << onednn.status();
-        std::vector<float> y(tokens * out, std::nanf(""));
-        (*onednn)->Forward(x.data(), tokens, y.data());
-        ExpectClose(want, y.data(), what + " onednn");
-        (*onednn)->Forward(x.data(), tokens, y.data());  // the cached primitives give the same again
-        ExpectClose(want, y.data(), what + " onednn (cached)");
-        for (const torch::Device& device : TorchDevices()) {
-          torch::NoGradGuard no_grad;
-          const TorchFactors t = ToTorchFactors(c.f, device);
-          const torch::Tensor xt =
-              torch::from_blob(const_cast<float*>(x.data()), {tokens, in}, torch::kFloat32).to(device);
-          const torch::Tensor bt =
-              with_bias ? torch::from_blob(const_cast<float*>(bias.data()), {out}, torch::kFloat32).to(device) : torch::Tensor();
-          const torch::Tensor yt = TorchLinearForward(t, xt, bt).to(torch::kCPU).contiguous();
-          ExpectClose(want, yt.data_ptr<float>(), what + " torch " + device.str());
-        }
-      }
+    const int64_t out = MatrixShape(c.f).first;
+    for (const Input& input : Inputs(c)) {
+      absl::StatusOr<std::unique_ptr<OneDnnLinear>> onednn = OneDnnLinear::Create(c.f, input.bias);
+      ASSERT_TRUE(onednn.ok()) << onednn.status();
+      std::vector<float> y(input.tokens * out, std::nanf(""));
+      (*onednn)->Forward(input.x.data(), input.tokens, y.data());
+      ExpectClose(input.want, y.data(), input.what + " onednn");
+      (*onednn)->Forward(input.x.data(), input.tokens, y.data());  // the cached primitives give the same again
+      ExpectClose(input.want, y.data(), input.what + " onednn (cached)");
+    }
+  }
+}
+
+TEST_P(TorchKernelTest, EveryFormatMatchesItsReconstruction) {
+  for (const Case& c : Cases()) {
+    const auto [out, in] = MatrixShape(c.f);
+    const TorchFactors t = ToTorchFactors(c.f, device());
+    for (const Input& input : Inputs(c)) {
+      torch::NoGradGuard no_grad;
+      const torch::Tensor xt =
+          torch::from_blob(const_cast<float*>(input.x.data()), {input.tokens, in}, torch::kFloat32).to(device());
+      const torch::Tensor bt =
+          input.bias.empty()
+              ? torch::Tensor()
+              : torch::from_blob(const_cast<float*>(input.bias.data()), {out}, torch::kFloat32).to(device());
+      const torch::Tensor yt = TorchLinearForward(t, xt, bt).to(torch::kCPU).contiguous();
+      ExpectClose(input.want, yt.data_ptr<float>(), input.what + " torch " + device().str());
     }
   }
 }
@@ -149,18 +177,18 @@ TEST(KernelTest, OneDnnKernelStaysRightAcrossManyTokenCounts) {
   }
 }
 
-TEST(KernelTest, TorchForwardKeepsLeadingDimensionsAndIsDifferentiable) {
+TEST_P(TorchKernelTest, ForwardKeepsLeadingDimensionsAndIsDifferentiable) {
   const LowRank f{Gaussian(12, 3, 1), Gaussian(3, 10, 2)};
-  TorchFactors t = ToTorchFactors(f, torch::kCPU);
+  TorchFactors t = ToTorchFactors(f, device());
   for (torch::Tensor& v : t.factors) v.requires_grad_(true);
-  const torch::Tensor x = torch::randn({2, 5, 10});
+  const torch::Tensor x = torch::randn({2, 5, 10}).to(device());
   const torch::Tensor y = TorchLinearForward(t, x, torch::Tensor());
   EXPECT_EQ(y.sizes().vec(), (std::vector<int64_t>{2, 5, 12}));
   y.sum().backward();
   for (const torch::Tensor& v : t.factors) ASSERT_TRUE(v.grad().defined());
   // d sum(y) / dL = sum over tokens of (x R^T): a closed form to compare with.
   const torch::Tensor xr = torch::matmul(x.reshape({-1, 10}), t.factors[1].detach().t()).sum(0);  // [3]
-  EXPECT_TRUE(torch::allclose(t.factors[0].grad(), xr.unsqueeze(0).expand({12, 3}), 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(t.factors[0].grad().cpu(), xr.unsqueeze(0).expand({12, 3}).cpu(), 1e-4, 1e-4));
 }
 
 TEST(KernelTest, PlansTakeTheFewestMultiplyAdds) {
@@ -192,6 +220,11 @@ TEST(KernelTest, BadInputsAreErrors) {
   ASSERT_FALSE(with_nan.ok());
   EXPECT_NE(with_nan.status().message().find("non-finite"), std::string::npos) << with_nan.status();
 }
+
+INSTANTIATE_TEST_SUITE_P(Devices, TorchKernelTest, ::testing::Values(torch::kCPU, torch::kCUDA),
+                         [](const ::testing::TestParamInfo<torch::DeviceType>& info) {
+                           return info.param == torch::kCUDA ? std::string("cuda") : std::string("cpu");
+                         });
 
 }  // namespace
 }  // namespace lrb

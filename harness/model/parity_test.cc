@@ -4,7 +4,6 @@
 // wrong GELU) shows up at 1e-2 or more.
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -18,16 +17,31 @@ namespace {
 constexpr double kTolerance = 1e-4;
 const char kFixtures[] = "third_party/fixtures/hf-parity/";
 
-// The device the models run on: LRB_TEST_DEVICE (tools/cuda/build_and_test.sh sets "cuda"), else CPU.
-LoadOptions OnTestDevice(LoadOptions options = {}) {
-  const char* device = std::getenv("LRB_TEST_DEVICE");
-  if (device != nullptr && *device != '\0') {
-    absl::StatusOr<Device> parsed = ParseDevice(device);
-    EXPECT_TRUE(parsed.ok()) << "LRB_TEST_DEVICE: " << parsed.status();
-    if (parsed.ok()) options.device = *parsed;
+// Every test runs once per device: "cpu", and "cuda", skipped (with the reason) where CUDA is not available
+// (Debian's LibTorch is CPU-only; a build with --config=cuda on a GPU runs both).
+class DeviceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Device> parsed = ParseDevice(GetParam());
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    const absl::Status device = CheckDevice(*parsed);
+    if (!device.ok()) GTEST_SKIP() << device.message();
+    device_ = *parsed;
   }
-  return options;
-}
+  LoadOptions OnTestDevice(LoadOptions options = {}) const {
+    options.device = device_;
+    return options;
+  }
+  Device device_;
+};
+
+class ParityTest : public DeviceTest {
+ protected:
+  // The fixture's model on the test's device reproduces transformers' `outputs`.
+  void ExpectParity(const std::string& name, const std::vector<std::string>& outputs, const ForwardOptions& options);
+};
+class GenerationTest : public DeviceTest {};
+class ModelLoadTest : public DeviceTest {};
 
 double MaxAbsDiff(const HostTensor& a, const HostTensor& b) {
   const std::vector<float> x = *HostTensorToFloats(a), y = *HostTensorToFloats(b);
@@ -36,7 +50,8 @@ double MaxAbsDiff(const HostTensor& a, const HostTensor& b) {
   return m;
 }
 
-void ExpectParity(const std::string& name, const std::vector<std::string>& outputs, const ForwardOptions& options) {
+void ParityTest::ExpectParity(const std::string& name, const std::vector<std::string>& outputs,
+                              const ForwardOptions& options) {
   const std::string dir = kFixtures + name;
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir, OnTestDevice());
   ASSERT_TRUE(model.ok()) << model.status();
@@ -59,24 +74,24 @@ void ExpectParity(const std::string& name, const std::vector<std::string>& outpu
   }
 }
 
-TEST(ParityTest, BertForSequenceClassification) {
+TEST_P(ParityTest, BertForSequenceClassification) {
   ExpectParity("bert_tiny_cls3", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
-TEST(ParityTest, DistilBertForSequenceClassification) {
+TEST_P(ParityTest, DistilBertForSequenceClassification) {
   ExpectParity("distilbert_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
 // Made by tools/cuda/make_parity_fixtures.py (transformers 5.17) where the shared set has none.
-TEST(ParityTest, RobertaForSequenceClassification) {
+TEST_P(ParityTest, RobertaForSequenceClassification) {
   ExpectParity("../hf-parity-extra/roberta_tiny_cls2", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
-TEST(ParityTest, BertForMaskedLmWithTiedDecoder) {
+TEST_P(ParityTest, BertForMaskedLmWithTiedDecoder) {
   ExpectParity("../hf-parity-extra/bert_tiny_mlm", {"embedding_output", "last_hidden_state", "logits"}, {});
 }
 
-TEST(ParityTest, T5GatedGeluWithGreedyGeneration) {
+TEST_P(ParityTest, T5GatedGeluWithGreedyGeneration) {
   // The fixture generated 10 new tokens with min_new_tokens 10.
   ExpectParity("t5_tiny_gated_untied", {"encoder_last_hidden_state", "logits", "greedy_generate"},
                {.generate = 10, .min_new_tokens = 10});
@@ -112,7 +127,7 @@ double SequenceLogProb(Model& model, const SafetensorsFile& inputs, const std::v
 // Beam search keeps the greedy path among its candidates at the first step and ranks by the summed
 // log-probability (length penalty 0; EOS suppressed so every hypothesis has the same length): its best
 // sequence scores at least as high as the greedy one on these inputs.
-TEST(GenerationTest, BeamSearchFindsAtLeastAsLikelyASequenceAsGreedy) {
+TEST_P(GenerationTest, BeamSearchFindsAtLeastAsLikelyASequenceAsGreedy) {
   const std::string dir = std::string(kFixtures) + "t5_tiny_gated_untied";
   std::unique_ptr<Model> model = *Model::Load(dir, OnTestDevice());
   SafetensorsFile inputs = *ReadSafetensors(dir + "/expected.safetensors");
@@ -135,7 +150,7 @@ TEST(GenerationTest, BeamSearchFindsAtLeastAsLikelyASequenceAsGreedy) {
 
 // Greedy decoding runs the decoder one token at a time on cached keys and values; every token it picks
 // must be the argmax of a teacher-forced pass over the whole prefix (no cache), with EOS allowed.
-TEST(GenerationTest, CachedGreedyDecodingPicksTheArgmaxOfTheFullPrefix) {
+TEST_P(GenerationTest, CachedGreedyDecodingPicksTheArgmaxOfTheFullPrefix) {
   const std::string dir = std::string(kFixtures) + "t5_tiny_gated_untied";
   std::unique_ptr<Model> model = *Model::Load(dir, OnTestDevice());
   const SafetensorsFile inputs = *ReadSafetensors(dir + "/expected.safetensors");
@@ -165,7 +180,7 @@ TEST(GenerationTest, CachedGreedyDecodingPicksTheArgmaxOfTheFullPrefix) {
   }
 }
 
-TEST(ModelLoadTest, AHeadTheCheckpointLacksIsInitialisedAndReported) {
+TEST_P(ModelLoadTest, AHeadTheCheckpointLacksIsInitialisedAndReported) {
   LoadOptions options;
   options.head = HeadKind::kMaskedLm;
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(std::string(kFixtures) + "bert_tiny_cls3", OnTestDevice(options));
@@ -186,7 +201,7 @@ TEST(ModelLoadTest, AHeadTheCheckpointLacksIsInitialisedAndReported) {
   EXPECT_LT(MaxAbsDiff(*out->Find("last_hidden_state"), *expected->Find("last_hidden_state")), kTolerance);
 }
 
-TEST(ModelLoadTest, AHeadOfTheWrongSizeIsAShapeError) {
+TEST_P(ModelLoadTest, AHeadOfTheWrongSizeIsAShapeError) {
   LoadOptions options;
   options.num_labels = 5;
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(std::string(kFixtures) + "bert_tiny_cls3", OnTestDevice(options));
@@ -196,7 +211,7 @@ TEST(ModelLoadTest, AHeadOfTheWrongSizeIsAShapeError) {
       << model.status();
 }
 
-TEST(ModelLoadTest, ANonFiniteWeightIsAnErrorNamingTheTensor) {
+TEST_P(ModelLoadTest, ANonFiniteWeightIsAnErrorNamingTheTensor) {
   const std::string src = std::string(kFixtures) + "bert_tiny_cls3/";
   const std::string dir = ::testing::TempDir() + "/nan_weight/";
   std::filesystem::create_directories(dir);
@@ -216,7 +231,7 @@ TEST(ModelLoadTest, ANonFiniteWeightIsAnErrorNamingTheTensor) {
       << model.status();
 }
 
-TEST(ModelLoadTest, MissingDirectoryAndBadInputsAreErrors) {
+TEST_P(ModelLoadTest, MissingDirectoryAndBadInputsAreErrors) {
   absl::StatusOr<std::unique_ptr<Model>> missing = Model::Load("/nonexistent/model");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/nonexistent/model"), std::string::npos) << missing.status();
@@ -252,6 +267,11 @@ TEST(ModelLoadTest, MissingDirectoryAndBadInputsAreErrors) {
     EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status();
   }
 }
+
+std::string DeviceName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+INSTANTIATE_TEST_SUITE_P(Devices, ParityTest, ::testing::Values("cpu", "cuda"), DeviceName);
+INSTANTIATE_TEST_SUITE_P(Devices, GenerationTest, ::testing::Values("cpu", "cuda"), DeviceName);
+INSTANTIATE_TEST_SUITE_P(Devices, ModelLoadTest, ::testing::Values("cpu", "cuda"), DeviceName);
 
 }  // namespace
 }  // namespace lrb
