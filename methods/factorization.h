@@ -1,6 +1,6 @@
 // The stored forms of one compressed weight matrix W [out, in] (Hugging Face layout, y = x W^T + b).
 // Every format answers the same questions: its shape, the parameters and bits it stores, the dense
-// reconstruction W_hat, and the named arrays it is saved as. The kernels in harness/kernels execute them.
+// reconstruction W_hat, and the named arrays it is saved as. The kernels in runtime/kernels execute them.
 #ifndef LRB_METHODS_FACTORIZATION_H_
 #define LRB_METHODS_FACTORIZATION_H_
 

@@ -4,7 +4,7 @@
 # roberta-base with their published names, configs and tokenizer files): the smoke profile of T1-T6, T8 and T9
 # must run without a failed run, and each rendered table must show the fixture's measured rows under its own
 # name. T7 (flan-t5) needs a T5 model wider than its rank 128; the T5 fixtures are checked by
-# //harness/model:layouts_test instead. The numbers are not compared: the weights are random.
+# //runtime/model:layouts_test instead. The numbers are not compared: the weights are random.
 set -uo pipefail
 out="${TEST_TMPDIR:-$(mktemp -d)}/fixtures"
 rm -rf "$out"
@@ -13,7 +13,7 @@ for fixture in bert-base-uncased bert-base-uncased-bin bert-base-cased distilber
   dir="third_party/fixtures/layouts/$fixture"
   log="$out/$fixture.log"
   mkdir -p "$out"
-  harness/lrbench reproduce --profile=smoke --model="$dir" --out="$out/$fixture" \
+  cli/lrbench reproduce --profile=smoke --model="$dir" --out="$out/$fixture" \
     --tables=t1,t2,t3,t4,t5,t6,t8,t9 > "$log" 2>&1
   status=$?
   summary=$(grep '^lrbench reproduce: .* run(s):' "$log")

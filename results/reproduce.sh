@@ -63,6 +63,6 @@ if [[ "$update_docs" == yes ]]; then
   args+=(--results_md="$BUILD_WORKSPACE_DIRECTORY/docs/$doc")
 fi
 # `bazel run` starts this script inside its runfiles tree (<target>.runfiles/lrbench); lrbench finds its
-# own runfiles (e.g. the sentencepiece shim) there, also when harness/lrbench was never built on its own.
+# own runfiles (e.g. the sentencepiece shim) there, also when cli/lrbench was never built on its own.
 export RUNFILES_DIR="${RUNFILES_DIR:-$(cd .. && pwd)}"
-exec harness/lrbench reproduce "${args[@]+"${args[@]}"}"
+exec cli/lrbench reproduce "${args[@]+"${args[@]}"}"

@@ -8,12 +8,12 @@
 set -uo pipefail
 script="$PWD/results/reproduce.sh"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}/reproduce_script"
-rm -rf "$tmp" && mkdir -p "$tmp/runfiles/harness" "$tmp/ws"
-cat > "$tmp/runfiles/harness/lrbench" <<'STUB'
+rm -rf "$tmp" && mkdir -p "$tmp/runfiles/cli" "$tmp/ws"
+cat > "$tmp/runfiles/cli/lrbench" <<'STUB'
 #!/usr/bin/env bash
 echo "ARGS: $*"
 STUB
-chmod +x "$tmp/runfiles/harness/lrbench"
+chmod +x "$tmp/runfiles/cli/lrbench"
 failures=0
 # check STATUS PATTERN UNWANTED ARGS...: runs the script with ARGS as `bazel run` would; wants STATUS, a line matching
 # PATTERN and none matching UNWANTED (when not empty).

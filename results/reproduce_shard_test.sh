@@ -4,4 +4,4 @@
 # share of the runs and leaves the records in this shard's undeclared outputs (test.outputs/outputs.zip),
 # which results/README.md shows how to merge. The profile comes from --test_env=LRB_PROFILE (default: smoke).
 set -euo pipefail
-harness/lrbench reproduce --profile="${LRB_PROFILE:-smoke}" --out="$TEST_UNDECLARED_OUTPUTS_DIR"
+cli/lrbench reproduce --profile="${LRB_PROFILE:-smoke}" --out="$TEST_UNDECLARED_OUTPUTS_DIR"

@@ -10,7 +10,7 @@ out="${TEST_TMPDIR:-/tmp}/smoke"
 rm -rf "$out"
 mkdir -p "$out/doc/results-smoke/runs/t1"
 echo '{}' > "$out/doc/results-smoke/runs/t1/0000000000000000.json"  # an earlier rendering's record
-harness/lrbench reproduce --profile=smoke --out="$out" --golden=results/golden/smoke --tolerance=2 \
+cli/lrbench reproduce --profile=smoke --out="$out" --golden=results/golden/smoke --tolerance=2 \
   --results_md="$out/doc/results-smoke.md"
 cat "$out"/results.md
 doc="$out/doc/results-smoke.md"
@@ -29,7 +29,7 @@ if ! diff -r -x '*.lock' "$out/runs" "$out/doc/results-smoke/runs" >&2; then
 fi
 echo "rendering: its $(find "$out/doc/results-smoke/runs" -name '*.json' | wc -l) records copied beside it"
 cp "$doc" "$out/before.md"
-harness/lrbench reproduce --profile=smoke --out="$out" --render_only --tables=t2 --results_md="$doc" > /dev/null
+cli/lrbench reproduce --profile=smoke --out="$out" --render_only --tables=t2 --results_md="$doc" > /dev/null
 if ! diff "$out/before.md" "$doc" >&2 || ! diff -r -x '*.lock' "$out/runs" "$out/doc/results-smoke/runs" >&2; then
   echo "FAIL: rendering t2 alone again should leave $doc and the copied records as they were" >&2
   exit 1

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "harness/io/file.h"
-#include "harness/io/runfiles.h"
+#include "base/file.h"
+#include "base/runfiles.h"
 
 namespace lrb {
 namespace {

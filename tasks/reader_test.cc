@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/task.h"
 #include "tasks/test_paths.h"
 

@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/metrics/metrics.h"
 #include "tasks/metrics/rouge.h"
 

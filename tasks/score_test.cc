@@ -8,7 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/data.h"
 #include "tasks/task.h"
 

@@ -10,7 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/tokenizers/utf8.h"
 
 namespace lrb {

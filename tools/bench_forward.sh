@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Forward and fine-tuning throughput on CPU: lrbench's LibTorch runtime (Google Benchmark,
-# //harness/model:forward_benchmark) and PyTorch eager (tools/torch_forward_reference.py) on the same models
+# //runtime/model:forward_benchmark) and PyTorch eager (tools/torch_forward_reference.py) on the same models
 # (bert-mini-mlm's weights; a random BERT-base-shaped model), batch sizes, sequence length and thread counts.
 # The two alternate, one run each per thread count and round, so that load from other work on a shared
 # machine falls on both alike; the report shows the best and the median of the rounds.
@@ -32,13 +32,13 @@ rounds=${LRB_BENCH_ROUNDS:-3}
 threads_all=$(nproc)
 thread_counts=(1)
 [ "$threads_all" -gt 1 ] && thread_counts+=("$threads_all")
-bazel build //harness/model:forward_benchmark
+bazel build //runtime/model:forward_benchmark
 files=()
 for r in $(seq 1 "$rounds"); do
   for t in "${thread_counts[@]}"; do
     echo "bench_forward: malloc $policy, round $r/$rounds, $t thread(s)," \
       "load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-    ./bazel-bin/harness/model/forward_benchmark --bert_mini_dir="$bert_mini_dir" --threads="$t" \
+    ./bazel-bin/runtime/model/forward_benchmark --bert_mini_dir="$bert_mini_dir" --threads="$t" \
       --benchmark_format=json --benchmark_out="$dir/lrbench.r$r.t$t.json" --benchmark_out_format=json \
       "$@" >/dev/null
     /usr/bin/python3 tools/torch_forward_reference.py --threads "$t" --bert_mini_dir "$bert_mini_dir" \

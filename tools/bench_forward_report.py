@@ -1,7 +1,7 @@
 """Markdown report of tools/bench_forward.sh: lrbench's forward and fine-tuning throughput beside PyTorch eager's.
 
 usage: bench_forward_report.py FILE...
-Each FILE is either Google Benchmark JSON from //harness/model:forward_benchmark or the JSON of
+Each FILE is either Google Benchmark JSON from //runtime/model:forward_benchmark or the JSON of
 tools/torch_forward_reference.py (told apart by their keys). Every case ran several times (rounds or
 repetitions); the tables show the best (the run least disturbed by other work on the machine) and the median.
 The overhead table (what Model::Forward's host tensors cost) reads the counters of the overhead/ cases.

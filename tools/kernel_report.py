@@ -1,4 +1,4 @@
-"""Markdown report of tools/bench_linear.sh: each case of //harness/kernels:linear_benchmark beside its dense
+"""Markdown report of tools/bench_linear.sh: each case of //runtime/kernels:linear_benchmark beside its dense
 twin (same backend, shape, tokens and threads), and the dense layer beside PyTorch eager's.
 
 Usage: kernel_report.py LINEAR.json [PYTORCH.json] — Google Benchmark JSON of linear_benchmark (real_time

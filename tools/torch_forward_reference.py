@@ -1,4 +1,4 @@
-"""PyTorch eager's throughput on the models of //harness/model:forward_benchmark, for the side-by-side report.
+"""PyTorch eager's throughput on the models of //runtime/model:forward_benchmark, for the side-by-side report.
 
 There is no transformers package here, so this file holds a small BERT written in plain PyTorch the way
 Hugging Face's BertForSequenceClassification computes it (eager attention): embeddings (word + position +
@@ -15,7 +15,7 @@ Measures, for each thread count given (torch.set_num_threads), under torch.infer
 float32: forward throughput (sequences/s) of bert-mini and of a random BERT-base-shaped model at each batch
 size and sequence length; and fine-tuning throughput (examples/s) of bert-mini: a fresh AdamW (weight decay on
 weights but not biases or LayerNorm), a linear schedule, cross-entropy, gradient clipping at 1.0, training mode,
-as harness/model/training.cc does. Each case runs repetitions of at least --min_time seconds after one warm-up.
+as runtime/model/training.cc does. Each case runs repetitions of at least --min_time seconds after one warm-up.
 
 Prints one JSON object: {"torch_version", "date", "load_avg" (at the start), "glibc_tunables",
 "self_check": {...}, "benchmarks": [{"name", "repetition", "real_time_ms", "sequences_per_second" |

@@ -1,4 +1,4 @@
-"""PyTorch eager's dense linear layer on the shapes of //harness/kernels:linear_benchmark, for the side-by-side
+"""PyTorch eager's dense linear layer on the shapes of //runtime/kernels:linear_benchmark, for the side-by-side
 report of tools/bench_linear.sh.
 
 For each thread count (torch.set_num_threads), shape (out x in: 768x768, 3072x768, 768x3072) and token count,

@@ -25,7 +25,7 @@ class LoSparseMethod : public Method {
             {"sparse_rows", "0", "rank budgets: rows of the residual S to keep"},
             {"keep_all_rows", "0",
              "1: keep every row of S whatever the budget (the start of pruning during fine-tuning, which prunes S "
-             "to the budget: harness/model/row_pruning.h); U and V get the budget's rank as usual"}};
+             "to the budget: runtime/model/row_pruning.h); U and V get the budget's rank as usual"}};
   }
 
  protected:

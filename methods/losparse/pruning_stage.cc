@@ -1,15 +1,15 @@
 // LoSparse's pruning stage ("pruning": {"keep", "beta", "delta_t", "initial_warmup", "final_warmup"}; defaults
 // are the authors'): the re-fine-tuning with the row's "refinetune" recipe while the rows of the sparse parts
-// are pruned (harness/model/row_pruning.h). It needs layers stored as low rank + sparse: the losparse method.
+// are pruned (runtime/model/row_pruning.h). It needs layers stored as low rank + sparse: the losparse method.
 #include <algorithm>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "harness/io/stopwatch.h"
-#include "harness/model/row_pruning.h"
-#include "harness/stages/stage.h"
+#include "base/stopwatch.h"
+#include "runtime/model/row_pruning.h"
+#include "experiment/stages/stage.h"
 
 namespace lrb {
 namespace {

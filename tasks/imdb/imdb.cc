@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/json_records.h"
 #include "tasks/text_file.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/tokenizers/utf8.h"
 
 namespace lrb {

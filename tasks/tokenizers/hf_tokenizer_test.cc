@@ -20,7 +20,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/tokenizers/bpe.h"
 #include "tasks/tokenizers/load.h"
 #include "tasks/tokenizers/wordpiece.h"
@@ -198,7 +198,7 @@ std::string LayoutDir(const std::string& name) { return "third_party/fixtures/la
 
 class LayoutTokenizerTest : public ::testing::TestWithParam<LayoutTokenizer> {};
 
-// (a) FindTokenizerFile + LoadTextTokenizer, the functions LoadTaskData (harness/run/task_model.cc) calls for
+// (a) FindTokenizerFile + LoadTextTokenizer, the functions LoadTaskData (experiment/task_model.cc) calls for
 // a checkpoint folder, pick the fixture's tokenizer.json; (b) its ids are the library's, case by case; (d)
 // every id the library gave is below the fixture config's vocab_size (so are ours: they are equal).
 TEST_P(LayoutTokenizerTest, ModelRunLoadsTokenizerJsonAndMatchesTheLibrary) {

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
-#include "harness/io/file.h"
+#include "base/file.h"
 #include "tasks/tokenizers/hf_tokenizer.h"
 #include "tasks/tokenizers/wordpiece.h"
 

@@ -9,8 +9,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
-#include "harness/io/file.h"
-#include "harness/io/sha256.h"
+#include "base/file.h"
+#include "base/sha256.h"
 
 namespace lrb {
 namespace {

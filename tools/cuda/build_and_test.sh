@@ -4,8 +4,8 @@
 # inside the PyTorch virtualenv, then runs the device-parameterised tests (parity, kernels: each case on CPU
 # and CUDA) and the training test. Needs .cuda-deps/ or .cuda-deps.tar.xz from prepare.sh (carried).
 # Usage: tools/cuda/build_and_test.sh [OUT_DIR]
-# Afterwards: tools/cuda/env.sh OUT_DIR/harness/lrbench finetune ... --device=cuda, and
-# tools/cuda/env.sh OUT_DIR/harness/kernels/linear_benchmark --benchmark_filter=torch_cuda.
+# Afterwards: tools/cuda/env.sh OUT_DIR/cli/lrbench finetune ... --device=cuda, and
+# tools/cuda/env.sh OUT_DIR/runtime/kernels/linear_benchmark --benchmark_filter=torch_cuda.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export OUT="${1:-/tmp/lrbench-cuda}"
@@ -19,7 +19,7 @@ export DEPS="$PWD/.cuda-deps"
 "$DEPS/build.sh"
 export LRB_SPM_SHIM="$DEPS/lib/libspm_shim.so" LD_LIBRARY_PATH="$DEPS/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 status=0
-for t in harness/model/parity_test harness/kernels/kernel_test harness/model/training_test; do
+for t in runtime/model/parity_test runtime/kernels/kernel_test runtime/model/training_test; do
   echo "== $t"
   "$OUT/$t" || status=1
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run ON THE GPU MACHINE: runs a command (e.g. /tmp/lrbench-cuda/harness/lrbench finetune ... --device=cuda) with
+# Run ON THE GPU MACHINE: runs a command (e.g. /tmp/lrbench-cuda/cli/lrbench finetune ... --device=cuda) with
 # the paths the binaries built by build_and_test.sh need at run time (the sentencepiece shim, .cuda-deps/lib).
 # Usage: tools/cuda/env.sh COMMAND [ARGS...]
 set -euo pipefail

@@ -14,8 +14,8 @@ cd "$(dirname "$0")/../.."
 tools/setup.sh >/dev/null
 # What the GPU run builds: the tool, the device-parameterised tests (their CUDA cases run where CUDA is
 # available) and the kernel benchmark.
-targets=(//harness:lrbench //harness/model:parity_test //harness/model:training_test //harness/kernels:kernel_test
-         //harness/kernels:linear_benchmark)
+targets=(//cli:lrbench //runtime/model:parity_test //runtime/model:training_test //runtime/kernels:kernel_test
+         //runtime/kernels:linear_benchmark)
 rm -rf .cuda-deps && mkdir -p .cuda-deps/include .cuda-deps/lib
 standin=$(realpath "$(mktemp -d)")/libtorch
 third_party/libtorch/make_standin.sh "$standin" cuda

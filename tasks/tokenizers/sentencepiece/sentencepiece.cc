@@ -10,8 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "harness/io/file.h"
-#include "harness/io/runfiles.h"
+#include "base/file.h"
+#include "base/runfiles.h"
 #include "tasks/tokenizers/sentencepiece/spm_shim_api.h"
 
 namespace lrb {

@@ -31,7 +31,7 @@ namespace spm_internal {
 struct Shim;  // The shim's function table (sentencepiece.cc).
 }  // namespace spm_internal
 
-// The shim's path relative to the workspace (harness/io/runfiles.h finds it in the runfiles).
+// The shim's path relative to the workspace (base/runfiles.h finds it in the runfiles).
 inline constexpr char kSpmShimWorkspacePath[] = "tasks/tokenizers/sentencepiece/libspm_shim.so";
 
 struct SentencePieceOptions {

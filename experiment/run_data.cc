@@ -1,0 +1,51 @@
+#include "experiment/run_data.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace lrb {
+namespace {
+
+// The recipe that fixes the run's tokenization lengths: the base fine-tuning's, else the re-fine-tuning's.
+const RecipeSpec* LengthRecipe(const RunSpec& run) {
+  if (run.finetune_base) return &*run.finetune_base;
+  if (run.refinetune) return &*run.refinetune;
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<TaskData*> TaskDataCache::Get(const RunSpec& run, const TaskInfo& task, ModelFamily family,
+                                             const std::string& model_dir, bool encoded) {
+  TaskDataOptions o;
+  o.data_dir = data_dir_;
+  o.encode_examples = encoded;
+  o.train_split = run.train_split;
+  o.eval_split = run.eval_split;
+  o.max_train_examples = run.max_train_examples;
+  o.max_eval_examples = run.max_eval_examples;
+  const bool seq2seq = task.kind == TaskKind::kSequenceToSequence;
+  const RecipeSpec* lengths = LengthRecipe(run);
+  o.encode.max_length = lengths != nullptr ? lengths->max_length : (seq2seq ? 512 : 128);
+  o.encode.max_target_length = lengths != nullptr ? lengths->max_target_length : 128;
+  o.encode.source_prefix = seq2seq ? run.source_prefix : "";
+  o.encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string key = absl::StrCat(task.id, "|", model_dir, "|", o.train_split, "|", o.eval_split, "|",
+                                       o.max_train_examples, "|", o.max_eval_examples, "|", o.encode.max_length,
+                                       "|", o.encode.max_target_length, "|", o.encode.source_prefix);
+  std::map<std::string, std::unique_ptr<TaskData>>& cache = encoded ? encoded_ : identities_;
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second.get();
+  absl::StatusOr<TaskData> data = LoadTaskData(task, family, model_dir, o);
+  if (!data.ok()) return data.status();
+  cache.clear();  // keep one task's data in memory at a time
+  auto owned = std::make_unique<TaskData>(std::move(*data));
+  TaskData* raw = owned.get();
+  cache[key] = std::move(owned);
+  return raw;
+}
+
+}  // namespace lrb
