@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Model>> RunExecutor::BaseModel(const RunSpec& run
   Progress(absl::StrFormat("    fine-tuning the base model on %s (%d examples, cached as %s)", task.id,
                            data.train.size(), base_key));
   const Stopwatch clock;
-  absl::StatusOr<FinetuneReport> report = Finetune(**model, data.train, {}, TrainingRecipe(*run.finetune_base),
+  absl::StatusOr<FinetuneReport> report = Finetune(**model, data.train, {}, *run.finetune_base,
                                                    StageProgress());
   if (!report.ok()) return report.status();
   record->base_finetune_seconds = clock.Seconds();

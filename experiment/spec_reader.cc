@@ -69,7 +69,7 @@ absl::Status CheckRecipeField(const SpecReader& r, const std::string& where, con
 absl::StatusOr<RecipeSpec> SpecReader::Recipe(const Json& j, const std::string& where, RecipeSpec recipe) const {
   LRB_RETURN_IF_ERROR(Keys(j, where, kRecipeKeys));
   LRB_RETURN_IF_ERROR(Get(j, "epochs", where, &recipe.epochs));
-  LRB_RETURN_IF_ERROR(Get(j, "lr", where, &recipe.lr));
+  LRB_RETURN_IF_ERROR(Get(j, "lr", where, &recipe.learning_rate));
   LRB_RETURN_IF_ERROR(Get(j, "batch_size", where, &recipe.batch_size));
   LRB_RETURN_IF_ERROR(Get(j, "max_length", where, &recipe.max_length));
   LRB_RETURN_IF_ERROR(Get(j, "max_target_length", where, &recipe.max_target_length));
@@ -79,7 +79,7 @@ absl::StatusOr<RecipeSpec> SpecReader::Recipe(const Json& j, const std::string& 
   LRB_RETURN_IF_ERROR(Get(j, "max_grad_norm", where, &recipe.max_grad_norm));
   for (const auto& [key, value] : std::initializer_list<std::pair<const char*, double>>{
            {"epochs", recipe.epochs},
-           {"lr", recipe.lr},
+           {"lr", recipe.learning_rate},
            {"batch_size", static_cast<double>(recipe.batch_size)},
            {"max_length", static_cast<double>(recipe.max_length)},
            {"weight_decay", recipe.weight_decay},
@@ -123,7 +123,7 @@ absl::Status SpecReader::RecipeOverrides(const Json& j, const std::string& where
 
 nlohmann::json RecipeToJson(const RecipeSpec& r) {
   return {{"epochs", r.epochs},
-          {"lr", r.lr},
+          {"lr", r.learning_rate},
           {"batch_size", r.batch_size},
           {"max_length", r.max_length},
           {"max_target_length", r.max_target_length},
@@ -138,7 +138,7 @@ std::string RecipeJson(const RecipeSpec& recipe) { return RecipeToJson(recipe).d
 void ApplyRecipeOverrides(const std::map<std::string, double>& o, RecipeSpec* recipe) {
   for (const auto& [key, v] : o) {
     if (key == "epochs") recipe->epochs = static_cast<int>(v);
-    if (key == "lr") recipe->lr = v;
+    if (key == "lr") recipe->learning_rate = v;
     if (key == "batch_size") recipe->batch_size = static_cast<int64_t>(v);
     if (key == "max_length") recipe->max_length = static_cast<int64_t>(v);
     if (key == "max_target_length") recipe->max_target_length = static_cast<int64_t>(v);

@@ -16,20 +16,17 @@
 #include "absl/status/statusor.h"
 #include "base/status.h"
 #include "methods/budget.h"
+#include "runtime/model/training.h"
 
 namespace lrb {
 
-// A fine-tuning recipe as a spec writes it (the defaults are `lrbench finetune`'s).
-struct RecipeSpec {
-  int epochs = 3;
-  double lr = 2e-5;
-  int64_t batch_size = 32;
+// A training recipe as a spec writes it: the trainer's own recipe (runtime/model/training.h; the spec's "lr" is
+// its learning_rate), which stages pass to the trainer as it is, and the lengths the run's data is tokenized at.
+// The defaults are `lrbench finetune`'s; progress lines every 100 steps.
+struct RecipeSpec : FinetuneRecipe {
+  RecipeSpec() { log_every = 100; }
   int64_t max_length = 128;
   int64_t max_target_length = 128;
-  uint64_t seed = 42;
-  double weight_decay = 0.01;
-  double warmup_ratio = 0.0;
-  double max_grad_norm = 1.0;
 };
 
 // Errors name the file and the JSON path of the offending key ("t1.json: grid.rows[2].budget: ...").

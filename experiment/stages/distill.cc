@@ -100,12 +100,12 @@ class DistillStage : public Stage {
       DistillationWeights weights;
       weights.labels = d.labels;
       absl::StatusOr<FinetuneReport> r =
-          Distill(student, *c.teacher, c.data.train, TrainingRecipe(*c.row.refinetune), weights, c.training_progress);
+          Distill(student, *c.teacher, c.data.train, *c.row.refinetune, weights, c.training_progress);
       if (!r.ok()) return r.status();
     } else {
       c.progress("fine-tuning the student on the task (no task distillation)");
       absl::StatusOr<FinetuneReport> r =
-          Finetune(student, c.data.train, {}, TrainingRecipe(*c.row.refinetune), c.training_progress);
+          Finetune(student, c.data.train, {}, *c.row.refinetune, c.training_progress);
       if (!r.ok()) return r.status();
     }
     c.record.refinetune_seconds = clock.Seconds();
@@ -157,7 +157,7 @@ class DistillStage : public Stage {
     intermediate.logits = 0;  // the checkpoint's head is untrained: layers only
     const Stopwatch clock;
     absl::StatusOr<FinetuneReport> r =
-        Distill(*c.model, **pretrained, (*corpus)->examples, TrainingRecipe(general), intermediate, c.training_progress);
+        Distill(*c.model, **pretrained, (*corpus)->examples, general, intermediate, c.training_progress);
     if (!r.ok()) return r.status();
     const double seconds = clock.Seconds();
     c.record.method_info["general_distillation_seconds"] = seconds;

@@ -26,7 +26,7 @@ class FinetuneStage : public Stage {
     c.progress("re-fine-tuning the compressed model");
     const Stopwatch clock;
     absl::StatusOr<FinetuneReport> report =
-        Finetune(*c.model, c.data.train, {}, TrainingRecipe(*c.row.refinetune), c.training_progress);
+        Finetune(*c.model, c.data.train, {}, *c.row.refinetune, c.training_progress);
     if (!report.ok()) return report.status();
     c.record.refinetune_seconds = clock.Seconds();
     return absl::OkStatus();

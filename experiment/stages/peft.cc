@@ -104,7 +104,7 @@ class PeftStage : public Stage {
     c.progress(absl::StrFormat("fine-tuning %d of the model's %d parameters", *trainable, model.ParameterCount()));
     const Stopwatch clock;
     absl::StatusOr<FinetuneReport> report =
-        Finetune(model, c.data.train, {}, TrainingRecipe(*c.row.refinetune), c.training_progress);
+        Finetune(model, c.data.train, {}, *c.row.refinetune, c.training_progress);
     if (!report.ok()) return report.status();
     c.record.refinetune_seconds = clock.Seconds();
     return absl::OkStatus();

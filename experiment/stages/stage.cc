@@ -23,19 +23,6 @@ absl::StatusOr<std::shared_ptr<const StageSettings>> Stage::ForFamily(
   return settings;
 }
 
-FinetuneRecipe TrainingRecipe(const RecipeSpec& r) {
-  FinetuneRecipe recipe;
-  recipe.epochs = r.epochs;
-  recipe.learning_rate = r.lr;
-  recipe.batch_size = r.batch_size;
-  recipe.weight_decay = r.weight_decay;
-  recipe.warmup_ratio = r.warmup_ratio;
-  recipe.max_grad_norm = r.max_grad_norm;
-  recipe.seed = r.seed;
-  recipe.log_every = 100;
-  return recipe;
-}
-
 const StageUse* FindStageUse(const std::vector<StageUse>& stages, std::string_view key) {
   for (const StageUse& use : stages) {
     if (use.stage->Key() == key) return &use;

@@ -142,9 +142,6 @@ class Stage {
   virtual std::string Describe(const StageSettings* settings, const RowCore& row, const std::string& text) const = 0;
 };
 
-// The trainer's recipe of a spec's recipe (progress every 100 steps).
-FinetuneRecipe TrainingRecipe(const RecipeSpec& recipe);
-
 // The use of the stage `key` in `stages`, or null.
 const StageUse* FindStageUse(const std::vector<StageUse>& stages, std::string_view key);
 

@@ -55,7 +55,7 @@ class HeadOnlyStage : public Stage {
     if (!trainable.ok()) return trainable.status();
     c.progress(absl::StrFormat("fine-tuning the head only (%d parameters)", *trainable));
     absl::StatusOr<FinetuneReport> report =
-        Finetune(*c.model, c.data.train, {}, TrainingRecipe(*c.row.refinetune), c.training_progress);
+        Finetune(*c.model, c.data.train, {}, *c.row.refinetune, c.training_progress);
     if (!report.ok()) return report.status();
     c.record.method_info["head_only_trainable"] = static_cast<double>(*trainable);
     return absl::OkStatus();

@@ -56,7 +56,7 @@ class RowPruningStage : public Stage {
     c.progress(absl::StrFormat("fine-tuning while pruning the sparse parts to %g of their entries", options.keep));
     const Stopwatch clock;
     absl::StatusOr<RowPruningReport> report = FinetuneWithRowPruning(
-        *c.model, c.data.train, {}, TrainingRecipe(*c.row.refinetune), options, c.training_progress);
+        *c.model, c.data.train, {}, *c.row.refinetune, options, c.training_progress);
     if (!report.ok()) return report.status();
     c.record.linear_params_after = 0;
     c.record.linear_bits_after = 0;
