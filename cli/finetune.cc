@@ -54,7 +54,7 @@ absl::Status Finetune(const FinetuneArgs& a) {
 
   const FinetuneRecipe& recipe = a.recipe;
   TaskDataOptions data_options;
-  data_options.encode.max_length = a.max_length.value_or(seq2seq ? 512 : 128);
+  data_options.encode.max_length = a.max_length.value_or(DefaultMaxLength(seq2seq));
   data_options.encode.max_target_length = a.max_target_length;
   data_options.max_train_examples = a.max_train_examples;
   data_options.max_eval_examples = a.max_eval_examples;

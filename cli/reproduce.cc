@@ -119,7 +119,7 @@ absl::Status Reproduce(const ReproduceArgs& a) {
     if (absl::Status s = ValidateTable(t); !s.ok()) return s;  // also before --render_only
     // The measured rows are the --model checkpoint's: the table says so in its row group and model column.
     if (t.grid && !options.model_override.empty()) t.grid->model_label = ModelLabel(options.model_override);
-    if (options.profile != "default" && t.status == "measured" && !t.profiles.count(options.profile)) {
+    if (options.profile != "default" && t.status == TableStatus::kMeasured && !t.profiles.count(options.profile)) {
       return absl::NotFoundError(absl::StrFormat("%s has no profile '%s'", t.path, options.profile));
     }
   }

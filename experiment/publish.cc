@@ -161,7 +161,7 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
       absl::StatusOr<std::string> svg = ReadFile(tables_dir + "/" + t.id + ".svg");
       if (!md.ok()) return md.status();
       std::string section = *md;
-      if (svg.ok() && t.status == "measured") {
+      if (svg.ok() && t.status == TableStatus::kMeasured) {
         if (absl::Status s = WriteFileAtomically((plots / (t.id + ".svg")).string(), *svg, true); !s.ok()) {
           return s;
         }
@@ -169,7 +169,7 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
                         ".svg)\n");
       }
       absl::StrAppend(&doc, absl::StripTrailingAsciiWhitespace(section), "\n\n");
-      if (t.status == "measured") {
+      if (t.status == TableStatus::kMeasured) {
         const std::string records_dir = (plots / "runs" / t.id).string();
         if (absl::Status s = CopyRecords(o.out_dir + "/runs/" + t.id, rendered_run_ids[t.id], records_dir);
             !s.ok()) {

@@ -29,7 +29,7 @@ absl::StatusOr<TaskData*> TaskDataCache::Get(const RunSpec& run, const TaskInfo&
   o.max_eval_examples = run.max_eval_examples;
   const bool seq2seq = task.kind == TaskKind::kSequenceToSequence;
   const RecipeSpec* lengths = LengthRecipe(run);
-  o.encode.max_length = lengths != nullptr ? lengths->max_length : (seq2seq ? 512 : 128);
+  o.encode.max_length = lengths != nullptr ? lengths->max_length : DefaultMaxLength(seq2seq);
   o.encode.max_target_length = lengths != nullptr ? lengths->max_target_length : 128;
   o.encode.source_prefix = seq2seq ? run.source_prefix : "";
   o.encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

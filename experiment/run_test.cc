@@ -264,7 +264,7 @@ TEST(TableSpec, PaperTablesAreConsistent) {
       }
     }
     for (const PublishedRow& p : t.published) EXPECT_FALSE(p.source.empty()) << t.id << " " << p.label;
-    if (t.status != "measured") continue;
+    if (t.status != TableStatus::kMeasured) continue;
     EXPECT_TRUE(ValidateTable(t).ok()) << ValidateTable(t);
     EXPECT_TRUE(t.profiles.count("smoke")) << t.id;
     for (const RowSpec& row : t.grid->rows) {

@@ -133,7 +133,7 @@ class Runner {
   absl::StatusOr<RunnerSummary> Run(const std::vector<TableSpec>& tables) {
     std::vector<RunSpec> runs;
     for (const TableSpec& table : tables) {
-      if (table.status != "measured") continue;
+      if (table.status != TableStatus::kMeasured) continue;
       absl::StatusOr<std::vector<RunSpec>> expanded = ExpandRuns(table, options_.profile, options_.model_override);
       if (!expanded.ok()) return expanded.status();
       for (size_t i = 0; i < expanded->size(); ++i) {
@@ -274,7 +274,7 @@ absl::Status ValidateTable(const TableSpec& table) {
 absl::Status CheckTasks(const std::vector<TableSpec>& tables, const std::vector<std::string>& tasks) {
   for (const std::string& task : tasks) {
     const bool in_a_column = std::any_of(tables.begin(), tables.end(), [&](const TableSpec& t) {
-      return t.status == "measured" &&
+      return t.status == TableStatus::kMeasured &&
              std::any_of(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.task == task; });
     });
     if (!in_a_column) {

@@ -145,11 +145,13 @@ absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std
   LRB_RETURN_IF_ERROR(r.Get(j, "title", "spec", &t.title));
   LRB_RETURN_IF_ERROR(r.Get(j, "source", "spec", &t.source));
   LRB_RETURN_IF_ERROR(r.Get(j, "setting", "spec", &t.setting));
-  LRB_RETURN_IF_ERROR(r.Get(j, "status", "spec", &t.status));
+  std::string status = "measured";
+  LRB_RETURN_IF_ERROR(r.Get(j, "status", "spec", &status));
   LRB_RETURN_IF_ERROR(r.Get(j, "scale", "spec", &t.scale));
   LRB_RETURN_IF_ERROR(r.Strings(j, "notes", "spec", &t.notes));
   if (t.id.empty() || t.title.empty()) return r.Error("spec", "needs \"id\" and \"title\"");
-  if (t.status != "measured" && t.status != "pending") return r.Error("spec.status", "expected measured or pending");
+  if (status != "measured" && status != "pending") return r.Error("spec.status", "expected measured or pending");
+  t.status = status == "measured" ? TableStatus::kMeasured : TableStatus::kPending;
   if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty()) {
     return r.Error("spec", "needs \"columns\"");
   }
@@ -203,7 +205,7 @@ absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std
     if (!grid.ok()) return grid.status();
     t.grid = std::move(*grid);
   }
-  if (t.status == "measured" && !t.grid) return r.Error("spec", "a measured table needs a \"grid\"");
+  if (t.status == TableStatus::kMeasured && !t.grid) return r.Error("spec", "a measured table needs a \"grid\"");
   if (j.contains("profiles")) {
     if (!j["profiles"].is_object()) return r.Error("profiles", "expected an object");
     for (const auto& [name, value] : j["profiles"].items()) {

@@ -66,8 +66,13 @@ struct ProfileSpec {
   std::map<std::string, double> finetune_base;  // recipe fields to override (base and every refinetune)
 };
 
+// Whether the suite measures a table ("status": "measured", the default) or only shows its published rows
+// ("pending").
+enum class TableStatus { kMeasured, kPending };
+
 struct TableSpec {
-  std::string id, title, source, setting, status = "measured";
+  std::string id, title, source, setting;
+  TableStatus status = TableStatus::kMeasured;
   std::vector<std::string> notes;
   double scale = 100;
   std::vector<ColumnSpec> columns;

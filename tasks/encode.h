@@ -35,6 +35,9 @@ struct EncodeOptions {
   int threads = 1;                  // examples are encoded in parallel; results do not depend on it
 };
 
+// The input length when a run or command names none: 128 tokens, T5's sources 512 (dialogues are long).
+inline int64_t DefaultMaxLength(bool sequence_to_sequence) { return sequence_to_sequence ? 512 : 128; }
+
 struct EncodeStats {
   int64_t truncated_inputs = 0;   // examples whose input lost tokens to max_length
   int64_t truncated_targets = 0;  // T5 examples whose target lost tokens to max_target_length

@@ -228,7 +228,7 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
   const std::string profile = ProfileName(context);
   std::vector<PlotPanel>& panels = model.plot.panels;
 
-  if (spec.status == "pending" || !spec.grid) {
+  if (spec.status == TableStatus::kPending || !spec.grid) {
     Group group{absl::StrCat("measured, profile ", profile), "measured", {}};
     if (spec.grid && !spec.grid->model_label.empty()) {
       group.heading = absl::StrCat("measured, ", spec.grid->model_label, ", profile ", profile);

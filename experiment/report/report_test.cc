@@ -296,7 +296,7 @@ TEST(ReportTest, SvgPlotDirect) {
 
 TEST(ReportTest, PendingSpec) {
   TableSpec spec = Spec();
-  spec.status = "pending";
+  spec.status = TableStatus::kPending;
   spec.grid.reset();
   const RenderedTable t = RenderTable(spec, {}, Context());
   EXPECT_NE(t.markdown.find("| **measured, profile default** |"), std::string::npos) << t.markdown;
@@ -310,7 +310,7 @@ TEST(ReportTest, PendingSpec) {
 // A table no run has produced yet says so instead of "commit unknown, machine unknown".
 TEST(ReportTest, NoRecordsSayNoRunsYet) {
   TableSpec spec = Spec();
-  spec.status = "pending";
+  spec.status = TableStatus::kPending;
   spec.grid.reset();
   const RenderedTable t = RenderTable(spec, {}, RenderContext{"default", "", "", "", ""});
   EXPECT_TRUE(EndsWith(t.markdown, "\nMeasured: no runs yet.\n")) << t.markdown;
