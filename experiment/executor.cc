@@ -1,6 +1,7 @@
 #include "experiment/executor.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "base/stopwatch.h"
 #include "runtime/model/training.h"
 #include "experiment/model_cache.h"
+#include "tasks/score.h"
 
 namespace lrb {
 namespace {
@@ -115,6 +117,19 @@ absl::Status RunExecutor::Execute(const RunSpec& run, const RunSpec& spec_run, c
   record->metrics = result->scores.metrics;
   record->eval_count = result->scores.count;
   record->evaluation_seconds = result->seconds;
+  for (const Prediction& p : result->predictions) {
+    if (task.kind == TaskKind::kSequenceToSequence) {
+      record->predicted_texts.push_back(p.text);
+    } else {
+      record->predicted_labels.push_back(p.label);
+    }
+  }
+  if (task.kind != TaskKind::kSequenceToSequence) {  // ROUGE's intervals by documents: issue #24
+    absl::StatusOr<std::map<std::string, BootstrapInterval>> intervals =
+        BootstrapScores(task, data.eval_text, result->predictions, BootstrapOptions{});
+    if (!intervals.ok()) return intervals.status();
+    for (const auto& [name, b] : *intervals) record->intervals[name] = {b.low, b.high, b.standard_error};
+  }
   if (run.speed) {
     if (run.stages.empty()) {  // nothing changed: one measurement serves both
       record->forward_ms = record->base_forward_ms;

@@ -65,6 +65,12 @@ std::string RecordToJson(const RunRecord& r) {
                  {"mean_rel_error", r.mean_rel_error}};
   if (r.trainable_params > 0) j["params"]["trainable"] = r.trainable_params;
   if (!r.method_info.empty()) j["method_info"] = r.method_info;
+  // Only when present: records before they existed read and write as they were.
+  for (const auto& [name, i] : r.intervals) {
+    j["intervals"][name] = {{"low", i.low}, {"high", i.high}, {"stderr", i.standard_error}};
+  }
+  if (!r.predicted_labels.empty()) j["predictions"] = r.predicted_labels;
+  if (!r.predicted_texts.empty()) j["predictions"] = r.predicted_texts;
   j["seconds"] = {{"base_finetune", r.base_finetune_seconds},
                   {"statistics", r.statistics_seconds},
                   {"compression", r.compression_seconds},
@@ -118,6 +124,18 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
     r.mean_rel_error = params.at("mean_rel_error").get<double>();
     r.trainable_params = params.value("trainable", int64_t{0});
     if (j.contains("method_info")) r.method_info = j["method_info"].get<std::map<std::string, double>>();
+    if (j.contains("intervals")) {
+      for (const auto& [name, i] : j.at("intervals").items()) {
+        r.intervals[name] = {i.at("low").get<double>(), i.at("high").get<double>(), i.at("stderr").get<double>()};
+      }
+    }
+    if (j.contains("predictions") && !j.at("predictions").empty()) {
+      if (j.at("predictions").front().is_string()) {
+        r.predicted_texts = j.at("predictions").get<std::vector<std::string>>();
+      } else {
+        r.predicted_labels = j.at("predictions").get<std::vector<double>>();
+      }
+    }
     const Json& s = j.at("seconds");
     r.base_finetune_seconds = s.at("base_finetune").get<double>();
     r.statistics_seconds = s.at("statistics").get<double>();

@@ -40,6 +40,11 @@ const char* RunStatusName(RunStatus status);
 // The status spelled `name`; InvalidArgument "unknown run status \"<name>\" (ok, failed, no_data)" otherwise.
 absl::StatusOr<RunStatus> ParseRunStatus(const std::string& name);
 
+// A metric's bootstrap interval over the evaluation examples (tasks/metrics/bootstrap.h).
+struct MetricInterval {
+  double low = 0, high = 0, standard_error = 0;
+};
+
 struct RunRecord {
   int schema = 1;
   std::string run_id;      // content hash of the run's inputs (spec, checkpoint, data, code version)
@@ -50,6 +55,13 @@ struct RunRecord {
   std::string eval_split;
   std::map<std::string, double> metrics;  // the task's metrics, fractions
   int64_t eval_count = 0;
+  // 95 % bootstrap intervals of `metrics` over the evaluation examples (1,000 resamples, seed 42), for the
+  // metrics defined on every resample; empty in records before they existed and for generation tasks (ROUGE
+  // by documents: issue #24). The per-example predictions they resample, in evaluation order: the predicted
+  // class or value (classification, regression) or the generated text (T5).
+  std::map<std::string, MetricInterval> intervals;
+  std::vector<double> predicted_labels;
+  std::vector<std::string> predicted_texts;
   int64_t train_count = 0;
   int64_t params_before = 0, params_after = 0;                // whole model, counted from stored tensors
   int64_t linear_params_before = 0, linear_params_after = 0;  // the compressed linears only

@@ -303,6 +303,8 @@ TEST(RunRecord, JsonRoundTrip) {
   r.params_before = 10;
   r.params_after = 7;
   r.forward_ms = 12.5;
+  r.intervals["accuracy"] = {0.5, 0.75, 0.0625};
+  r.predicted_labels = {1, 0, 1};
   r.provenance.files["train"] = {"/x/train.tsv", "ff", 3};
   absl::StatusOr<RunRecord> back = RecordFromJson(RecordToJson(r), "r.json");
   ASSERT_TRUE(back.ok()) << back.status();
@@ -411,6 +413,12 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
       EXPECT_EQ(r.eval_count, 24);
       EXPECT_EQ(r.train_count, 48);
       EXPECT_GE(r.metrics.at("accuracy"), 0.0);
+      // The per-example predictions are kept, and the accuracy's bootstrap interval brackets it.
+      EXPECT_EQ(r.predicted_labels.size(), 24u);
+      ASSERT_TRUE(r.intervals.count("accuracy")) << r.row;
+      EXPECT_LE(r.intervals.at("accuracy").low, r.metrics.at("accuracy"));
+      EXPECT_GE(r.intervals.at("accuracy").high, r.metrics.at("accuracy"));
+      EXPECT_GT(r.intervals.at("accuracy").standard_error, 0);
       EXPECT_EQ(r.provenance.files.at("train").sha256.size(), 64u);
       EXPECT_EQ(r.provenance.files.at("checkpoint").sha256.size(), 64u);
       EXPECT_FALSE(r.provenance.date.empty());

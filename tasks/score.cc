@@ -223,4 +223,31 @@ absl::StatusOr<std::vector<Prediction>> ReadPredictions(const TaskInfo& task, co
   return predictions;
 }
 
+absl::StatusOr<std::map<std::string, BootstrapInterval>> BootstrapScores(const TaskInfo& task,
+                                                                       const std::vector<TextExample>& gold,
+                                                                       const std::vector<Prediction>& predictions,
+                                                                       const BootstrapOptions& options) {
+  absl::StatusOr<Scores> all = ScorePredictions(task, gold, predictions);
+  if (!all.ok()) return all.status();
+  std::map<std::string, BootstrapInterval> out;
+  for (const auto& [name, value] : all->metrics) {
+    const ResampledMetric metric = [&, name = name](const std::vector<int64_t>& indices) {
+      std::vector<TextExample> g;
+      std::vector<Prediction> p;
+      g.reserve(indices.size());
+      p.reserve(indices.size());
+      for (int64_t i : indices) {
+        g.push_back(gold[i]);
+        p.push_back(predictions[i]);
+      }
+      absl::StatusOr<Scores> s = ScorePredictions(task, g, p);
+      return s.ok() ? s->metrics.at(name) : std::nan("");
+    };
+    absl::StatusOr<BootstrapInterval> b = Bootstrap(static_cast<int64_t>(gold.size()), metric, options);
+    if (!b.ok()) return b.status();
+    if (b->undefined == 0 && std::isfinite(b->estimate)) out[name] = *b;
+  }
+  return out;
+}
+
 }  // namespace lrb

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tasks/metrics/bootstrap.h"
 #include "tasks/task.h"
 
 namespace lrb {
@@ -29,6 +30,14 @@ struct Scores {
 // out of range, a non-finite regression value.
 absl::StatusOr<Scores> ScorePredictions(const TaskInfo& task, const std::vector<TextExample>& gold,
                                         const std::vector<Prediction>& predictions);
+
+// A 95 % bootstrap interval per metric of ScorePredictions (tasks/metrics/bootstrap.h: the examples resampled
+// with replacement, `options.resamples` times, seeded), for the metrics defined on every resample; a metric
+// undefined on some resample (Matthews or Pearson on constant predictions) gets none.
+absl::StatusOr<std::map<std::string, BootstrapInterval>> BootstrapScores(const TaskInfo& task,
+                                                                       const std::vector<TextExample>& gold,
+                                                                       const std::vector<Prediction>& predictions,
+                                                                       const BootstrapOptions& options);
 
 // Reads a predictions file and aligns it with `gold` by id. Two layouts:
 //   GLUE-style TSV (any name but *.jsonl): a header line "index<TAB>prediction" (or "id<TAB>prediction"),

@@ -35,6 +35,8 @@ BootstrapInterval Run(int64_t n, const ResampledMetric& statistic, const Bootstr
     for (int64_t& i : indices) i = pick(rng);
     v = statistic(indices);
   }
+  out.undefined = static_cast<int>(std::count_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }));
+  if (out.undefined > 0 || !std::isfinite(out.estimate)) return out;
   const double mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
   double sum_sq = 0;
   for (double v : values) sum_sq += (v - mean) * (v - mean);

@@ -24,6 +24,10 @@ struct BootstrapInterval {
   double estimate = 0;  // the metric on all examples
   double low = 0, high = 0;
   double standard_error = 0;
+  // Resamples on which the metric is undefined (not finite: e.g. Matthews or Pearson on a resample whose
+  // predictions are all one value). When any is, or the estimate itself is undefined, low, high and
+  // standard_error are not computed (0): the interval is not reported.
+  int undefined = 0;
 };
 
 // The metric of the examples at `indices` (an index may repeat).

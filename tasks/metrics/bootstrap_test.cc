@@ -80,6 +80,20 @@ TEST(Bootstrap, PairedDifferencesSeeOnlyTheExamples) {
   EXPECT_GT(Bootstrap(200, Accuracy(a), {})->standard_error, gain->standard_error);
 }
 
+TEST(Bootstrap, CountsResamplesWhereTheMetricIsUndefined) {
+  // A metric undefined whenever example 0 is drawn: most resamples of 3 examples draw it.
+  const ResampledMetric metric = [](const std::vector<int64_t>& indices) {
+    for (int64_t i : indices) {
+      if (i == 0) return std::nan("");
+    }
+    return 1.0;
+  };
+  absl::StatusOr<BootstrapInterval> b = Bootstrap(3, metric, {});
+  ASSERT_TRUE(b.ok());
+  EXPECT_GT(b->undefined, 500);  // 1 - (2/3)^3 = 70 % of 1000
+  EXPECT_EQ(b->standard_error, 0);
+}
+
 TEST(Bootstrap, RefusesImpossibleSettings) {
   std::vector<int> c = {1, 0};
   BootstrapOptions o;
