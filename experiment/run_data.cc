@@ -36,9 +36,10 @@ absl::StatusOr<TaskData*> TaskDataCache::Get(const RunSpec& run, const TaskInfo&
   const std::string key = absl::StrCat(task.id, "|", model_dir, "|", o.train_split, "|", o.eval_split, "|",
                                        o.max_train_examples, "|", o.max_eval_examples, "|", o.encode.max_length,
                                        "|", o.encode.max_target_length, "|", o.encode.source_prefix);
+  // Encoded data also serves as the identity: the splits are not read again.
+  if (auto it = encoded_.find(key); it != encoded_.end()) return it->second.get();
   std::map<std::string, std::unique_ptr<TaskData>>& cache = encoded ? encoded_ : identities_;
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second.get();
+  if (auto it = cache.find(key); it != cache.end()) return it->second.get();
   absl::StatusOr<TaskData> data = LoadTaskData(task, family, model_dir, o);
   if (!data.ok()) return data.status();
   cache.clear();  // keep one task's data in memory at a time

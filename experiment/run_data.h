@@ -21,7 +21,8 @@ class TaskDataCache {
   explicit TaskDataCache(std::optional<std::string> data_dir) : data_dir_(std::move(data_dir)) {}
 
   // `encoded` false: the splits and the tokenizer's identity only (TaskDataOptions::encode_examples), what a
-  // run's id needs. One task's data of each kind stays in memory at a time.
+  // run's id needs (the encoded data of the same inputs serves too, when loaded). One task's data of each kind
+  // stays in memory at a time.
   absl::StatusOr<TaskData*> Get(const RunSpec& run, const TaskInfo& task, ModelFamily family,
                                 const std::string& model_dir, bool encoded);
 

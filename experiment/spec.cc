@@ -24,12 +24,7 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
                                       "from_checkpoint", "speed"};
   const std::vector<std::string> sections = StageSectionKeys();
   allowed.insert(allowed.end(), sections.begin(), sections.end());
-  if (!j.is_object()) return r.Error(where, "expected an object");
-  for (const auto& [key, value] : j.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return r.Error(where, absl::StrFormat("unknown key '%s' (allowed: %s)", key, absl::StrJoin(allowed, ", ")));
-    }
-  }
+  LRB_RETURN_IF_ERROR(r.Keys(j, where, allowed));
   RowSpec row;
   LRB_RETURN_IF_ERROR(r.Get(j, "label", where, &row.label));
   if (row.label.empty()) return r.Error(where, "every row needs a \"label\"");

@@ -21,9 +21,14 @@ absl::Status SpecReader::Error(const std::string& where, const std::string& what
 
 absl::Status SpecReader::Keys(const Json& object, const std::string& where,
                               std::initializer_list<const char*> allowed) const {
+  return Keys(object, where, std::vector<std::string>(allowed.begin(), allowed.end()));
+}
+
+absl::Status SpecReader::Keys(const Json& object, const std::string& where,
+                              const std::vector<std::string>& allowed) const {
   if (!object.is_object()) return Error(where, "expected an object");
   for (const auto& [key, value] : object.items()) {
-    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       return Error(where, absl::StrFormat("unknown key '%s' (allowed: %s)", key, absl::StrJoin(allowed, ", ")));
     }
   }

@@ -40,6 +40,7 @@ class SpecReader {
 
   // Only `allowed` keys may appear in `object`.
   absl::Status Keys(const Json& object, const std::string& where, std::initializer_list<const char*> allowed) const;
+  absl::Status Keys(const Json& object, const std::string& where, const std::vector<std::string>& allowed) const;
 
   // Reads object[key] into *out when present (string, bool, floating point or integer T); absent, *out keeps
   // its value.

@@ -23,8 +23,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-const DistillSpec& Of(const StageSettings* s) { return static_cast<const SettingsOf<DistillSpec>*>(s)->value; }
-
 // The text of the train splits of every encoder task that has one (GLUE's shipped ones; IMDB's full train split
 // only when --data_dir holds it), tokenized for the model at `max_length`, labels dropped: the general-
 // distillation corpus on the embedded default (the paper's is 10 % of English Wikipedia).
@@ -71,14 +69,14 @@ class DistillStage : public Stage {
 
   std::shared_ptr<const StageSettings> WithRecipeOverrides(const std::shared_ptr<const StageSettings>& settings,
                                                            const std::map<std::string, double>& overrides) const override {
-    DistillSpec d = Of(settings.get());
+    DistillSpec d = SettingsAs<DistillSpec>(settings.get());
     if (!d.general) return settings;
     ApplyRecipeOverrides(overrides, &*d.general);
     return std::make_shared<SettingsOf<DistillSpec>>(std::move(d));
   }
 
   Json ToJson(const StageSettings& settings) const override {
-    const DistillSpec& d = Of(&settings);
+    const DistillSpec& d = SettingsAs<DistillSpec>(&settings);
     return {{"general", d.general ? RecipeToJson(*d.general) : Json(nullptr)},
             {"general_examples", d.general_examples}, {"task", d.task}, {"labels", d.labels}};
   }
@@ -86,7 +84,7 @@ class DistillStage : public Stage {
   // The compressed student: distilled from the checkpoint on the general corpus (stage 1, when asked), its
   // head copied from the fine-tuned teacher, then distilled from it on the task (stage 2) or fine-tuned on it.
   absl::Status Run(const StageSettings* settings, StageContext& c) const override {
-    const DistillSpec& d = Of(settings);
+    const DistillSpec& d = SettingsAs<DistillSpec>(settings);
     if (d.general) {
       if (absl::Status s = General(d, c); !s.ok()) return s;
     }
@@ -113,7 +111,7 @@ class DistillStage : public Stage {
   }
 
   std::string Describe(const StageSettings* settings, const RowCore&, const std::string& text) const override {
-    const DistillSpec& d = Of(settings);
+    const DistillSpec& d = SettingsAs<DistillSpec>(settings);
     return absl::StrCat(text, d.general ? " + general KD" : "", d.task ? " + task KD" : " + fine-tuning");
   }
 

@@ -33,7 +33,7 @@ class EmbeddingsStage : public Stage {
   }
 
   absl::Status Validate(const StageSettings* settings, const RowCore&) const override {
-    const EmbeddingSpec& e = Of(settings);
+    const EmbeddingSpec& e = SettingsAs<EmbeddingSpec>(settings);
     absl::StatusOr<const Method*> m = FindMethod(e.method);
     if (!m.ok()) return absl::InvalidArgumentError(absl::StrCat("embeddings: ", m.status().message()));
     if (absl::Status s = (*m)->CheckSettings(e.budget, MethodOptions(e.options)); !s.ok()) {
@@ -47,13 +47,13 @@ class EmbeddingsStage : public Stage {
   }
 
   nlohmann::json ToJson(const StageSettings& settings) const override {
-    const EmbeddingSpec& e = Of(&settings);
+    const EmbeddingSpec& e = SettingsAs<EmbeddingSpec>(&settings);
     return {{"method", e.method}, {"budget", BudgetToString(e.budget)}, {"options", e.options}};
   }
 
   // No statistics; the tables train when the row trains after compressing.
   absl::Status Run(const StageSettings* settings, StageContext& c) const override {
-    const EmbeddingSpec& e = Of(settings);
+    const EmbeddingSpec& e = SettingsAs<EmbeddingSpec>(settings);
     absl::StatusOr<const Method*> method = FindMethod(e.method);
     if (!method.ok()) return method.status();
     const MethodOptions method_options(e.options);
@@ -78,14 +78,11 @@ class EmbeddingsStage : public Stage {
   }
 
   std::string Describe(const StageSettings* settings, const RowCore&, const std::string& text) const override {
-    const EmbeddingSpec& e = Of(settings);
+    const EmbeddingSpec& e = SettingsAs<EmbeddingSpec>(settings);
     std::string out = absl::StrCat(text, ", embeddings ", e.method, " ", BudgetToString(e.budget));
     for (const auto& [k, v] : e.options) absl::StrAppend(&out, " ", k, "=", v);
     return out;
   }
-
- private:
-  static const EmbeddingSpec& Of(const StageSettings* s) { return static_cast<const SettingsOf<EmbeddingSpec>*>(s)->value; }
 };
 
 }  // namespace

@@ -12,8 +12,6 @@
 namespace lrb {
 namespace {
 
-const PeftSpec& Of(const StageSettings* s) { return static_cast<const SettingsOf<PeftSpec>*>(s)->value; }
-
 // "LoRA r=8 (alpha 16), tensor-train rank 5; trains the adapters, classifier.**" and the like.
 std::string PeftText(const PeftSpec& peft) {
   std::string text = "no adapters";
@@ -74,14 +72,14 @@ class PeftStage : public Stage {
   }
 
   nlohmann::json ToJson(const StageSettings& settings) const override {
-    const PeftSpec& p = Of(&settings);
+    const PeftSpec& p = SettingsAs<PeftSpec>(&settings);
     const nlohmann::json adapter = p.adapter ? AdapterOptionsToJson(*p.adapter) : nlohmann::json(nullptr);
     return {{"adapter", adapter}, {"linears", p.linears}, {"train", p.train}};
   }
 
   absl::StatusOr<std::shared_ptr<const StageSettings>> ForFamily(const std::shared_ptr<const StageSettings>& settings,
                                                                  const PatternRenamer& rename) const override {
-    PeftSpec p = Of(settings.get());
+    PeftSpec p = SettingsAs<PeftSpec>(settings.get());
     if (absl::Status s = rename(&p.linears); !s.ok()) return s;
     if (absl::Status s = rename(&p.train); !s.ok()) return s;
     return std::make_shared<SettingsOf<PeftSpec>>(std::move(p));
@@ -89,7 +87,7 @@ class PeftStage : public Stage {
 
   // Adapters on the linears, everything frozen but them and the train patterns, then the row's recipe.
   absl::Status Run(const StageSettings* settings, StageContext& c) const override {
-    const PeftSpec& peft = Of(settings);
+    const PeftSpec& peft = SettingsAs<PeftSpec>(settings);
     Model& model = *c.model;
     if (peft.adapter) {
       AdapterOptions o = *peft.adapter;
@@ -112,7 +110,7 @@ class PeftStage : public Stage {
 
   // A compressed row: "loretta rank=5 on <linears> + <adapters>".
   std::string Describe(const StageSettings* settings, const RowCore& row, const std::string&) const override {
-    std::string text = PeftText(Of(settings));
+    std::string text = PeftText(SettingsAs<PeftSpec>(settings));
     if (!row.method.empty()) {
       text = absl::StrCat(row.method, " ", row.budget ? BudgetToString(*row.budget) : "", " on ",
                           absl::StrJoin(row.linears, ", "), " + ", text);

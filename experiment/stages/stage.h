@@ -55,6 +55,12 @@ struct SettingsOf : StageSettings {
   T value;
 };
 
+// The settings a stage parsed as its T (the stage's own code, which made them a SettingsOf<T>).
+template <typename T>
+const T& SettingsAs(const StageSettings* settings) {
+  return static_cast<const SettingsOf<T>*>(settings)->value;
+}
+
 class Stage;
 
 // A stage in a row: the registered stage and its settings (null for a stage without a section).

@@ -46,11 +46,11 @@ class HeadOnlyStage : public Stage {
   }
 
   nlohmann::json ToJson(const StageSettings& settings) const override {
-    return {{"train", static_cast<const SettingsOf<HeadOnlySpec>&>(settings).value.train}};
+    return {{"train", SettingsAs<HeadOnlySpec>(&settings).train}};
   }
 
   absl::Status Run(const StageSettings* settings, StageContext& c) const override {
-    const HeadOnlySpec& spec = static_cast<const SettingsOf<HeadOnlySpec>*>(settings)->value;
+    const HeadOnlySpec& spec = SettingsAs<HeadOnlySpec>(settings);
     absl::StatusOr<int64_t> trainable = c.model->SetTrainable(spec.train);
     if (!trainable.ok()) return trainable.status();
     c.progress(absl::StrFormat("fine-tuning the head only (%d parameters)", *trainable));

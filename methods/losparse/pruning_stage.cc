@@ -14,8 +14,6 @@
 namespace lrb {
 namespace {
 
-const RowPruningOptions& Of(const StageSettings* s) { return static_cast<const SettingsOf<RowPruningOptions>*>(s)->value; }
-
 class RowPruningStage : public Stage {
  public:
   std::string_view Key() const override { return "pruning"; }
@@ -45,14 +43,14 @@ class RowPruningStage : public Stage {
   }
 
   nlohmann::json ToJson(const StageSettings& settings) const override {
-    const RowPruningOptions& p = Of(&settings);
+    const RowPruningOptions& p = SettingsAs<RowPruningOptions>(&settings);
     return {{"keep", p.keep}, {"beta", p.beta}, {"delta_t", p.delta_t}, {"initial_warmup", p.initial_warmup},
             {"final_warmup", p.final_warmup}};
   }
 
   // Records what the layers store once pruned: the kept rows only.
   absl::Status Run(const StageSettings* settings, StageContext& c) const override {
-    const RowPruningOptions& options = Of(settings);
+    const RowPruningOptions& options = SettingsAs<RowPruningOptions>(settings);
     c.progress(absl::StrFormat("fine-tuning while pruning the sparse parts to %g of their entries", options.keep));
     const Stopwatch clock;
     absl::StatusOr<RowPruningReport> report = FinetuneWithRowPruning(
@@ -72,7 +70,7 @@ class RowPruningStage : public Stage {
   }
 
   std::string Describe(const StageSettings* settings, const RowCore&, const std::string& text) const override {
-    return absl::StrCat(text, absl::StrFormat(" + fine-tuning pruned to %g of S", Of(settings).keep));
+    return absl::StrCat(text, absl::StrFormat(" + fine-tuning pruned to %g of S", SettingsAs<RowPruningOptions>(settings).keep));
   }
 };
 
