@@ -229,23 +229,30 @@ absl::StatusOr<std::map<std::string, BootstrapInterval>> BootstrapScores(const T
                                                                        const BootstrapOptions& options) {
   absl::StatusOr<Scores> all = ScorePredictions(task, gold, predictions);
   if (!all.ok()) return all.status();
+  std::vector<std::string> names;
+  for (const auto& [name, value] : all->metrics) names.push_back(name);
+  // Every metric from the same resamples, each resample scored once.
+  const ResampledMetrics metrics = [&](const std::vector<int64_t>& indices) {
+    std::vector<TextExample> g;
+    std::vector<Prediction> p;
+    g.reserve(indices.size());
+    p.reserve(indices.size());
+    for (int64_t i : indices) {
+      g.push_back(gold[i]);
+      p.push_back(predictions[i]);
+    }
+    absl::StatusOr<Scores> s = ScorePredictions(task, g, p);
+    std::vector<double> values;
+    for (const std::string& name : names) values.push_back(s.ok() ? s->metrics.at(name) : std::nan(""));
+    return values;
+  };
+  absl::StatusOr<std::vector<BootstrapInterval>> intervals =
+      BootstrapEach(static_cast<int64_t>(gold.size()), metrics, options);
+  if (!intervals.ok()) return intervals.status();
   std::map<std::string, BootstrapInterval> out;
-  for (const auto& [name, value] : all->metrics) {
-    const ResampledMetric metric = [&, name = name](const std::vector<int64_t>& indices) {
-      std::vector<TextExample> g;
-      std::vector<Prediction> p;
-      g.reserve(indices.size());
-      p.reserve(indices.size());
-      for (int64_t i : indices) {
-        g.push_back(gold[i]);
-        p.push_back(predictions[i]);
-      }
-      absl::StatusOr<Scores> s = ScorePredictions(task, g, p);
-      return s.ok() ? s->metrics.at(name) : std::nan("");
-    };
-    absl::StatusOr<BootstrapInterval> b = Bootstrap(static_cast<int64_t>(gold.size()), metric, options);
-    if (!b.ok()) return b.status();
-    if (b->undefined == 0 && std::isfinite(b->estimate)) out[name] = *b;
+  for (size_t k = 0; k < names.size(); ++k) {
+    const BootstrapInterval& b = (*intervals)[k];
+    if (b.undefined == 0 && std::isfinite(b.estimate)) out[names[k]] = b;
   }
   return out;
 }

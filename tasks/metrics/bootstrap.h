@@ -32,9 +32,15 @@ struct BootstrapInterval {
 
 // The metric of the examples at `indices` (an index may repeat).
 using ResampledMetric = std::function<double(const std::vector<int64_t>& indices)>;
+// Several metrics of the examples at `indices`, always as many and in the same order.
+using ResampledMetrics = std::function<std::vector<double>(const std::vector<int64_t>& indices)>;
 
 // InvalidArgument for n < 1, resamples < 1 or a confidence outside (0, 1), naming the value.
 absl::StatusOr<BootstrapInterval> Bootstrap(int64_t n, const ResampledMetric& metric, const BootstrapOptions& options);
+// One interval per metric of `metrics`, all from the same resamples (each set of examples drawn once): what
+// Bootstrap gives for each metric alone, at the cost of one pass.
+absl::StatusOr<std::vector<BootstrapInterval>> BootstrapEach(int64_t n, const ResampledMetrics& metrics,
+                                                             const BootstrapOptions& options);
 // The interval of metric_b - metric_a, both evaluated on the same resampled examples.
 absl::StatusOr<BootstrapInterval> PairedBootstrap(int64_t n, const ResampledMetric& metric_a,
                                                   const ResampledMetric& metric_b, const BootstrapOptions& options);

@@ -80,6 +80,27 @@ TEST(Bootstrap, PairedDifferencesSeeOnlyTheExamples) {
   EXPECT_GT(Bootstrap(200, Accuracy(a), {})->standard_error, gain->standard_error);
 }
 
+TEST(Bootstrap, SeveralMetricsInOnePassGiveEachOnesInterval) {
+  std::vector<int> a(150), b(150);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = i % 3 != 0;
+    b[i] = i % 5 != 0;
+  }
+  const ResampledMetric acc_a = Accuracy(a), acc_b = Accuracy(b);
+  absl::StatusOr<std::vector<BootstrapInterval>> both = BootstrapEach(
+      150, [&](const std::vector<int64_t>& indices) { return std::vector<double>{acc_a(indices), acc_b(indices)}; }, {});
+  ASSERT_TRUE(both.ok()) << both.status();
+  ASSERT_EQ(both->size(), 2u);
+  for (const auto& [k, metric] : {std::make_pair(0, acc_a), std::make_pair(1, acc_b)}) {
+    absl::StatusOr<BootstrapInterval> alone = Bootstrap(150, metric, {});
+    ASSERT_TRUE(alone.ok());
+    EXPECT_EQ((*both)[k].estimate, alone->estimate);
+    EXPECT_EQ((*both)[k].low, alone->low);
+    EXPECT_EQ((*both)[k].high, alone->high);
+    EXPECT_EQ((*both)[k].standard_error, alone->standard_error);
+  }
+}
+
 TEST(Bootstrap, CountsResamplesWhereTheMetricIsUndefined) {
   // A metric undefined whenever example 0 is drawn: most resamples of 3 examples draw it.
   const ResampledMetric metric = [](const std::vector<int64_t>& indices) {
