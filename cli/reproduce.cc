@@ -53,6 +53,7 @@ struct ReproduceArgs {
   std::optional<int> shard_index, shard_count;
   double tolerance = 0.5;
   bool render_only = false;
+  bool rerun_unscored = false;
 };
 
 absl::Status Reproduce(const ReproduceArgs& a) {
@@ -91,6 +92,7 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   if (!shard_count.ok()) return shard_count.status();
   options.shard_index = *shard_index;
   options.shard_count = *shard_count;
+  options.rerun_unscored = a.rerun_unscored;
   const double tolerance = a.tolerance;
   if (golden && !std::filesystem::is_directory(UserPath(*golden))) {
     return absl::NotFoundError("--golden=" + *golden + " is not a directory");
@@ -179,6 +181,8 @@ renders the tables beside the published rows (results/README.md). CPU inference 
   flags.Number("shard_count", &a->shard_count, "Shards in all (default: $TEST_TOTAL_SHARDS, else 1)", 0)
       ->type_name("N");
   flags.Switch("render_only", &a->render_only, "Render the tables from the records found, run nothing");
+  flags.Switch("rerun_unscored", &a->rerun_unscored,
+               "Also re-run recorded runs whose records keep no per-example scores (older records), for intervals");
   flags.Text("golden", &a->golden, "Check the rendered CSVs against DIR/<table>.csv")->type_name("DIR");
   flags.Number("tolerance", &a->tolerance, "Largest difference from --golden, per cell", 0);
   flags.Text("results_md", &a->results_md, "Also write the committed rendering (plots, records beside it)")
