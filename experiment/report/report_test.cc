@@ -206,7 +206,14 @@ TEST(ReportTest, IntervalsSeedsAndPairedDeltas) {
   const double mean = (base_f1 + b43) / 2, sd = std::fabs(base_f1 - b43) / std::sqrt(2.0);
   EXPECT_NE(md.find(absl::StrFormat("| %.2f ± %.2f (n=2) |", mean, sd)), std::string::npos) << md;
   EXPECT_NE(md.find(absl::StrFormat("(−%.2f*) |", ((base_f1 - svd_f1) + (b43 - s43)) / 2)), std::string::npos) << md;
-  // Records without per-example scores (before they were kept) still get the plain difference, unstarred.
+  // When a shared seed's records predate per-example scores, the delta is the plain difference of the cells
+  // (not a paired delta over the other seeds), unstarred.
+  records[1].predicted_labels.clear();
+  md = RenderTable(spec, records, Context()).markdown;
+  EXPECT_EQ(md.find("*)"), std::string::npos) << md;
+  EXPECT_NE(md.find(absl::StrFormat("(−%.2f) |", std::round(mean * 100) / 100 - std::round((svd_f1 + s43) / 2 * 100) / 100)),
+            std::string::npos)
+      << md;
   for (RunRecord& r : records) {
     r.predicted_labels.clear();
     r.reference_labels.clear();
