@@ -168,7 +168,8 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
     // records their kept sections were rendered from (the copies beside the file, runs/<id>/).
     std::vector<TableClaims> all_claims;
     for (const TableSpec& t : all) {
-      auto rendered = std::find_if(claims.begin(), claims.end(), [&](const TableClaims& c) { return c.table_id == t.id; });
+      auto rendered =
+          std::find_if(claims.begin(), claims.end(), [&](const TableClaims& c) { return c.table_id == t.id; });
       if (rendered != claims.end()) {
         all_claims.push_back(*rendered);
       } else if (kept_sections.count(t.id)) {

@@ -147,7 +147,8 @@ absl::StatusOr<std::vector<ClaimSpec>> ParseClaims(const Reader& r, const Json& 
     }
     if (!ids.insert(claim.id).second) return r.Error(w + ".id", "duplicate claim '" + claim.id + "'");
     for (auto [key, label] : {std::make_pair("better", &claim.better), std::make_pair("than", &claim.than)}) {
-      if (std::none_of(t.grid->rows.begin(), t.grid->rows.end(), [&](const RowSpec& row) { return row.label == *label; })) {
+      const auto& rows = t.grid->rows;
+      if (std::none_of(rows.begin(), rows.end(), [&](const RowSpec& row) { return row.label == *label; })) {
         return r.Error(absl::StrCat(w, ".", key), "no grid row labelled '" + *label + "'");
       }
     }
@@ -156,7 +157,9 @@ absl::StatusOr<std::vector<ClaimSpec>> ParseClaims(const Reader& r, const Json& 
     for (const std::string& name : claim.columns) {
       auto col = std::find_if(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& x) { return x.name == name; });
       if (col == t.columns.end()) return r.Error(w + ".columns", "no column named '" + name + "'");
-      if (col->task.empty()) return r.Error(w + ".columns", "column '" + name + "' has no task (published values only)");
+      if (col->task.empty()) {
+        return r.Error(w + ".columns", "column '" + name + "' has no task (published values only)");
+      }
       if (absl::StatusOr<Metric> m = ParseMetric(col->metric); m.ok() && IsLatencyMetric(*m)) {
         return r.Error(w + ".columns", "column '" + name + "' is a latency: no per-example scores to compare");
       }

@@ -95,8 +95,10 @@ constexpr char kAOverBase[] =
 
 TEST(Claims, ClearWinReproducedAndLossContradicted) {
   const TableSpec spec = Spec(
-      R"([{"id": "win", "text": "A beats base", "source": "paper", "better": "A", "than": "base", "columns": ["RTE"]},
-          {"id": "loss", "text": "base beats A", "source": "paper", "better": "base", "than": "A", "columns": ["RTE"]}])");
+      R"([{"id": "win", "text": "A beats base", "source": "paper", "better": "A", "than": "base",
+           "columns": ["RTE"]},
+          {"id": "loss", "text": "base beats A", "source": "paper", "better": "base", "than": "A",
+           "columns": ["RTE"]}])");
   const std::vector<RunRecord> records = {Record("base", "glue/rte", 42, FirstN(200)),
                                           Record("A", "glue/rte", 42, FirstN(360))};
   const std::vector<ClaimResult> results = EvaluateClaims(spec, records, "");
