@@ -136,7 +136,7 @@ absl::Status Decompose(const DecomposeArgs& a) {
   if (!result.ok()) return result.status();
 
   const Matrix w_hat = Reconstruct(result->factorization);
-  const double rel_error = (*weight - w_hat).norm() / std::max(weight->norm(), 1e-30f);
+  const double rel_error = RelativeError(*weight, w_hat);
   const int64_t stored_params = StoredParams(result->factorization);
   const int64_t stored_bits = StoredBits(result->factorization);
 

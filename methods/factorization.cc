@@ -1,5 +1,6 @@
 #include "methods/factorization.h"
 
+#include <limits>
 #include <map>
 #include <set>
 
@@ -111,6 +112,13 @@ int64_t StoredBits(const Factorization& f) {
                         [&f](const auto&) -> int64_t { return 32 * StoredParams(f); },
                     },
                     f);
+}
+
+double RelativeError(const Matrix& w, const Matrix& w_hat) {
+  const double error = (w.cast<double>() - w_hat.cast<double>()).norm();
+  const double norm = w.cast<double>().norm();
+  if (norm == 0) return error == 0 ? 0.0 : std::numeric_limits<double>::infinity();
+  return error / norm;
 }
 
 Matrix Reconstruct(const Factorization& f) {

@@ -85,6 +85,11 @@ int64_t StoredBits(const Factorization& f);
 // Dense W_hat [out, in].
 Matrix Reconstruct(const Factorization& f);
 
+// ||W - W_hat||_F / ||W||_F, summed in double so that weights of any float magnitude (1e30, denormals) give the
+// true ratio instead of inf/inf or 0/0 (float squares overflow above about 1e19 and underflow below 1e-19);
+// 0 when both are zero, infinity when only W is.
+double RelativeError(const Matrix& w, const Matrix& w_hat);
+
 // The arrays a factorization is saved as, named by format (e.g. "low_rank.left"), row-major.
 struct NamedArray {
   std::string name;

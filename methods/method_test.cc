@@ -1,5 +1,7 @@
 #include "methods/method.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "methods/budget.h"
@@ -77,6 +79,23 @@ TEST(MethodOptionsTest, TypedGettersNameTheOption) {
   }
   o.Set("floor", "-1");
   EXPECT_EQ(o.GetDouble(floor, 0).status().message(), "option --floor=-1: expected at least 0");
+}
+
+// The relative error is the same ratio at any float magnitude: float squares overflowed above about 1e19 (a
+// weight scaled by 1e30 reported null) and underflowed below 1e-19 (1e-30 reported 0).
+TEST(FactorizationTest, RelativeErrorHoldsAtAnyFloatMagnitude) {
+  const Matrix w = GaussianMatrix(64, 64, 1);
+  Matrix w_hat = w;
+  w_hat.topRows(16).setZero();  // error^2 = the first 16 rows' share of ||W||^2, about 1/4
+  const double want = RelativeError(w, w_hat);
+  EXPECT_NEAR(want, 0.5, 0.1);
+  for (float scale : {1e30f, 1e-30f}) {
+    EXPECT_NEAR(RelativeError(w * scale, w_hat * scale), want, 1e-6 * want) << scale;
+  }
+  // Denormal weights (below 1.2e-38) keep only a few significant bits each: the ratio to about 1e-3.
+  EXPECT_NEAR(RelativeError(w * 1e-40f, w_hat * 1e-40f), want, 1e-3);
+  EXPECT_EQ(RelativeError(Matrix::Zero(2, 2), Matrix::Zero(2, 2)), 0.0);
+  EXPECT_TRUE(std::isinf(RelativeError(Matrix::Zero(2, 2), Matrix::Ones(2, 2))));
 }
 
 TEST(FactorizationTest, CountsAndReconstructsEveryFormat) {

@@ -678,7 +678,7 @@ absl::StatusOr<std::vector<LinearReplacement>> ReplaceLayers(
                                                         MatrixShape(*f).first, MatrixShape(*f).second, w.rows(), w.cols()));
     }
     LinearReplacement r{name, std::string(FormatName(*f)), w.size(), StoredParams(*f), StoredBits(*f),
-                        (w - Reconstruct(*f)).norm() / std::max(w.norm(), 1e-30f)};
+                        RelativeError(w, Reconstruct(*f))};
     try {
       linear->SetFactorization(*f, trainable);
     } catch (const c10::Error& e) {
