@@ -92,14 +92,10 @@ Change JudgeDelta(double delta, const std::optional<double>& low, const std::opt
 // The metrics of one cell over its paired seeds.
 absl::Status CompareCell(const CellKey& cell, const std::vector<Pair>& pairs, const CompareSide& base,
                          const CompareSide& head, const CompareOptions& o, Comparison* out) {
-  const auto& [table, row, task_id, split, profile] = cell;
-  auto blank = [&, &table = table, &row = row, &task_id = task_id, &split = split, &profile = profile] {
+  const std::string& task_id = std::get<2>(cell);
+  auto blank = [&cell] {
     CellComparison c;
-    c.table = table;
-    c.row = row;
-    c.task = task_id;
-    c.eval_split = split;
-    c.profile = profile;
+    std::tie(c.table, c.row, c.task, c.eval_split, c.profile) = cell;
     return c;
   };
   // Runs that did not measure on one side or both: no metric to compare.
