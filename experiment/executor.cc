@@ -124,12 +124,17 @@ absl::Status RunExecutor::Execute(const RunSpec& run, const RunSpec& spec_run, c
       record->predicted_labels.push_back(p.label);
     }
   }
-  if (task.kind != TaskKind::kSequenceToSequence) {  // ROUGE's intervals by documents: issue #24
-    absl::StatusOr<std::map<std::string, BootstrapInterval>> intervals =
-        BootstrapScores(task, data.eval_text, result->predictions, BootstrapOptions{});
-    if (!intervals.ok()) return intervals.status();
-    for (const auto& [name, b] : *intervals) record->intervals[name] = {b.low, b.high, b.standard_error};
+  absl::StatusOr<ExampleScores> examples = MakeExampleScores(task, data.eval_text, result->predictions);
+  if (!examples.ok()) return examples.status();
+  if (task.kind == TaskKind::kSequenceToSequence) {
+    record->document_scores = examples->per_document;
+  } else {
+    record->reference_labels = examples->gold;
   }
+  absl::StatusOr<std::map<std::string, BootstrapInterval>> intervals =
+      BootstrapScores(task, *examples, BootstrapOptions{});
+  if (!intervals.ok()) return intervals.status();
+  for (const auto& [name, b] : *intervals) record->intervals[name] = {b.low, b.high, b.standard_error};
   if (run.speed) {
     if (run.stages.empty()) {  // nothing changed: one measurement serves both
       record->forward_ms = record->base_forward_ms;

@@ -71,6 +71,8 @@ std::string RecordToJson(const RunRecord& r) {
   }
   if (!r.predicted_labels.empty()) j["predictions"] = r.predicted_labels;
   if (!r.predicted_texts.empty()) j["predictions"] = r.predicted_texts;
+  if (!r.reference_labels.empty()) j["references"] = r.reference_labels;
+  if (!r.document_scores.empty()) j["document_scores"] = r.document_scores;
   j["seconds"] = {{"base_finetune", r.base_finetune_seconds},
                   {"statistics", r.statistics_seconds},
                   {"compression", r.compression_seconds},
@@ -136,6 +138,10 @@ absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::str
         r.predicted_labels = j.at("predictions").get<std::vector<double>>();
       }
     }
+    if (j.contains("references")) r.reference_labels = j.at("references").get<std::vector<double>>();
+    if (j.contains("document_scores")) {
+      r.document_scores = j.at("document_scores").get<std::map<std::string, std::vector<double>>>();
+    }
     const Json& s = j.at("seconds");
     r.base_finetune_seconds = s.at("base_finetune").get<double>();
     r.statistics_seconds = s.at("statistics").get<double>();
@@ -188,6 +194,36 @@ absl::StatusOr<std::vector<RunRecord>> ReadRecords(const std::string& dir, const
     records.push_back(std::move(*record));
   }
   return records;
+}
+
+absl::StatusOr<ExampleScores> RecordExampleScores(const RunRecord& r) {
+  const std::string run = absl::StrFormat("run %s (%s / %s / %s)", r.run_id, r.table, r.row, r.task);
+  ExampleScores e;
+  if (!r.document_scores.empty()) {
+    e.per_document = r.document_scores;
+  } else if (!r.predicted_labels.empty() && !r.reference_labels.empty()) {
+    e.predicted = r.predicted_labels;
+    e.gold = r.reference_labels;
+    if (e.predicted.size() != e.gold.size()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: %d predictions but %d references", run,
+                                                        e.predicted.size(), e.gold.size()));
+    }
+  } else {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s has no per-example scores (%s)", run,
+                        r.status != RunStatus::kOk ? "it did not run to the end" : "recorded before records kept them"));
+  }
+  for (const auto& [name, scores] : e.per_document) {
+    if (static_cast<int64_t>(scores.size()) != e.size()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: document_scores of %s has %d entries, %s has %d", run, name,
+                                                        scores.size(), e.per_document.begin()->first, e.size()));
+    }
+  }
+  if (e.size() != r.eval_count) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %d per-example scores for eval_count %d", run, e.size(), r.eval_count));
+  }
+  return e;
 }
 
 }  // namespace lrb

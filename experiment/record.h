@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tasks/score.h"
 
 namespace lrb {
 
@@ -55,13 +56,17 @@ struct RunRecord {
   std::string eval_split;
   std::map<std::string, double> metrics;  // the task's metrics, fractions
   int64_t eval_count = 0;
-  // 95 % bootstrap intervals of `metrics` over the evaluation examples (1,000 resamples, seed 42), for the
-  // metrics defined on every resample; empty in records before they existed and for generation tasks (ROUGE
-  // by documents: issue #24). The per-example predictions they resample, in evaluation order: the predicted
-  // class or value (classification, regression) or the generated text (T5).
+  // 95 % bootstrap intervals of `metrics` over the evaluation examples (ROUGE: documents; 1,000 resamples,
+  // seed 42), for the metrics defined on every resample; empty in records before they existed. What they
+  // resample, in evaluation order: the predicted class or value (classification, regression) or the
+  // generated text (T5); the gold class or value (`references`); for T5 each document's ROUGE F-measures
+  // (`document_scores`, metric name -> one per document). RecordExampleScores turns them back into
+  // ExampleScores, so any statistic over examples is computed from the record alone.
   std::map<std::string, MetricInterval> intervals;
   std::vector<double> predicted_labels;
   std::vector<std::string> predicted_texts;
+  std::vector<double> reference_labels;
+  std::map<std::string, std::vector<double>> document_scores;
   int64_t train_count = 0;
   int64_t params_before = 0, params_after = 0;                // whole model, counted from stored tensors
   int64_t linear_params_before = 0, linear_params_after = 0;  // the compressed linears only
@@ -82,6 +87,11 @@ struct RunRecord {
 };
 
 std::string RecordToJson(const RunRecord& record);
+// The record's per-example material as tasks/score.h's ExampleScores (classification and regression: its
+// predictions and references; T5: its document scores). FailedPrecondition naming the run when the record
+// has none (a failed run, or one recorded before records kept them), InvalidArgument when its lists
+// disagree in length with each other or with eval_count.
+absl::StatusOr<ExampleScores> RecordExampleScores(const RunRecord& record);
 absl::StatusOr<RunRecord> RecordFromJson(const std::string& text, const std::string& path);
 
 // Every record under DIR/<table>/*.json (all tables when `table` is empty); unreadable files are errors

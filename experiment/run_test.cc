@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -306,9 +307,29 @@ TEST(RunRecord, JsonRoundTrip) {
   r.intervals["accuracy"] = {0.5, 0.75, 0.0625};
   r.predicted_labels = {1, 0, 1};
   r.provenance.files["train"] = {"/x/train.tsv", "ff", 3};
+  // Without references the record cannot be rescored, and says which run it is.
+  EXPECT_THAT(RecordExampleScores(r).status().message(), HasSubstr("run abc (t1 / SVD / glue/rte) has no per-example"));
+  r.reference_labels = {1, 1, 1};
+  r.eval_count = 3;
   absl::StatusOr<RunRecord> back = RecordFromJson(RecordToJson(r), "r.json");
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(RecordToJson(*back), RecordToJson(r));
+  absl::StatusOr<ExampleScores> examples = RecordExampleScores(*back);
+  ASSERT_TRUE(examples.ok()) << examples.status();
+  EXPECT_EQ(examples->predicted, r.predicted_labels);
+  EXPECT_EQ(examples->gold, r.reference_labels);
+  r.eval_count = 4;
+  EXPECT_THAT(RecordExampleScores(r).status().message(), HasSubstr("3 per-example scores for eval_count 4"));
+  RunRecord t5 = r;
+  t5.predicted_labels.clear();
+  t5.reference_labels.clear();
+  t5.eval_count = 2;
+  t5.document_scores = {{"rouge1", {0.5, 1.0}}, {"rouge2", {0.0}}};
+  EXPECT_THAT(RecordExampleScores(t5).status().message(), HasSubstr("document_scores of rouge2 has 1 entries"));
+  t5.document_scores["rouge2"] = {0.0, 0.25};
+  back = RecordFromJson(RecordToJson(t5), "t5.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(RecordExampleScores(*back)->per_document, t5.document_scores);
   EXPECT_THAT(RecordFromJson(R"({"schema": 2})", "r.json").status().message(), HasSubstr("r.json: schema 2"));
   EXPECT_THAT(RecordFromJson(R"({"schema": 1})", "r.json").status().message(), HasSubstr("r.json: malformed"));
 }
@@ -419,6 +440,12 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
       EXPECT_LE(r.intervals.at("accuracy").low, r.metrics.at("accuracy"));
       EXPECT_GE(r.intervals.at("accuracy").high, r.metrics.at("accuracy"));
       EXPECT_GT(r.intervals.at("accuracy").standard_error, 0);
+      // With its references the record rescores to its own metrics.
+      absl::StatusOr<ExampleScores> examples = RecordExampleScores(r);
+      ASSERT_TRUE(examples.ok()) << examples.status();
+      std::vector<int64_t> all(24);
+      std::iota(all.begin(), all.end(), 0);
+      EXPECT_DOUBLE_EQ(ScoreExamples(**FindTask(r.task), *examples, all).at("accuracy"), r.metrics.at("accuracy"));
       EXPECT_EQ(r.provenance.files.at("train").sha256.size(), 64u);
       EXPECT_EQ(r.provenance.files.at("checkpoint").sha256.size(), 64u);
       EXPECT_FALSE(r.provenance.date.empty());

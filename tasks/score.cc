@@ -1,6 +1,7 @@
 #include "tasks/score.h"
 
 #include <cmath>
+#include <numeric>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -35,72 +36,48 @@ absl::Status CheckLabels(const TaskInfo& task, const std::vector<TextExample>& g
   return absl::OkStatus();
 }
 
-absl::StatusOr<Scores> ScoreClasses(const TaskInfo& task, const std::vector<TextExample>& gold,
-                                    const std::vector<Prediction>& predictions) {
-  std::vector<int64_t> predicted, labels;
-  const int64_t classes = static_cast<int64_t>(task.label_names.size());
-  for (size_t i = 0; i < gold.size(); ++i) {
-    const float p = predictions[i].label;
-    if (!(p >= 0 && p < classes) || p != std::floor(p)) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: prediction %g for example %s is not a class index in [0, %d)", task.id, p, gold[i].id,
-                          classes));
+// Classification and regression from the predicted and gold values of the examples at `indices`; a metric
+// undefined on them is NaN.
+std::map<std::string, double> ScoreValues(const TaskInfo& task, const ExampleScores& e,
+                                          const std::vector<int64_t>& indices) {
+  std::map<std::string, double> out;
+  if (task.kind == TaskKind::kClassification) {
+    std::vector<int64_t> predicted, labels;
+    predicted.reserve(indices.size());
+    labels.reserve(indices.size());
+    for (int64_t i : indices) {
+      predicted.push_back(static_cast<int64_t>(e.predicted[i]));
+      labels.push_back(static_cast<int64_t>(e.gold[i]));
     }
-    predicted.push_back(static_cast<int64_t>(p));
-    labels.push_back(static_cast<int64_t>(gold[i].label));
+    for (Metric metric : task.metrics) {
+      absl::StatusOr<double> value = metric == Metric::kAccuracy              ? Accuracy(predicted, labels)
+                                     : metric == Metric::kF1                  ? BinaryF1(predicted, labels)
+                                     : metric == Metric::kMatthewsCorrelation ? MatthewsCorrelation(predicted, labels)
+                                                                              : absl::InternalError("");
+      out[MetricName(metric)] = value.ok() ? *value : std::nan("");
+    }
+    return out;
   }
-  Scores scores;
-  scores.count = static_cast<int64_t>(gold.size());
-  for (Metric metric : task.metrics) {
-    absl::StatusOr<double> value =
-        metric == Metric::kAccuracy              ? Accuracy(predicted, labels)
-        : metric == Metric::kF1                  ? BinaryF1(predicted, labels)
-        : metric == Metric::kMatthewsCorrelation ? MatthewsCorrelation(predicted, labels)
-                                                 : absl::InternalError(absl::StrCat("not a classification metric: ",
-                                                                                    MetricName(metric)));
-    if (!value.ok()) return value.status();
-    scores.metrics[MetricName(metric)] = *value;
-  }
-  return scores;
-}
-
-absl::StatusOr<Scores> ScoreRegression(const TaskInfo& task, const std::vector<TextExample>& gold,
-                                       const std::vector<Prediction>& predictions) {
   std::vector<double> predicted, labels;
-  for (size_t i = 0; i < gold.size(); ++i) {
-    predicted.push_back(predictions[i].label);
-    labels.push_back(gold[i].label);
+  predicted.reserve(indices.size());
+  labels.reserve(indices.size());
+  for (int64_t i : indices) {
+    predicted.push_back(e.predicted[i]);
+    labels.push_back(e.gold[i]);
   }
-  Scores scores;
-  scores.count = static_cast<int64_t>(gold.size());
   for (Metric metric : task.metrics) {
-    absl::StatusOr<double> value =
-        metric == Metric::kPearson    ? PearsonCorrelation(predicted, labels)
-        : metric == Metric::kSpearman ? SpearmanCorrelation(predicted, labels)
-                                      : absl::InternalError(absl::StrCat("not a regression metric: ", MetricName(metric)));
-    if (!value.ok()) return value.status();
-    scores.metrics[MetricName(metric)] = *value;
+    absl::StatusOr<double> value = metric == Metric::kPearson    ? PearsonCorrelation(predicted, labels)
+                                   : metric == Metric::kSpearman ? SpearmanCorrelation(predicted, labels)
+                                                                 : absl::InternalError("");
+    out[MetricName(metric)] = value.ok() ? *value : std::nan("");
   }
-  return scores;
+  return out;
 }
 
-absl::StatusOr<Scores> ScoreTexts(const TaskInfo& task, const std::vector<TextExample>& gold,
-                                  const std::vector<Prediction>& predictions) {
-  std::vector<std::string> predicted, references;
-  for (size_t i = 0; i < gold.size(); ++i) {
-    predicted.push_back(predictions[i].text);
-    references.push_back(gold[i].target);
-  }
-  absl::StatusOr<RougeSummary> rouge = MeanRougeF(predicted, references);
-  if (!rouge.ok()) return rouge.status();
-  Scores scores;
-  scores.count = rouge->num_examples;
-  const std::map<Metric, double> all = {{Metric::kRouge1, rouge->rouge1},
-                                        {Metric::kRouge2, rouge->rouge2},
-                                        {Metric::kRougeL, rouge->rouge_l},
-                                        {Metric::kRougeLsum, rouge->rouge_lsum}};
-  for (Metric metric : task.metrics) scores.metrics[MetricName(metric)] = all.at(metric);
-  return scores;
+std::vector<int64_t> AllIndices(int64_t n) {
+  std::vector<int64_t> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  return all;
 }
 
 // One predictions-file value as a Prediction of this task.
@@ -173,18 +150,65 @@ absl::StatusOr<std::vector<Row>> ReadRows(const std::string& path, const std::st
 
 }  // namespace
 
+absl::StatusOr<ExampleScores> MakeExampleScores(const TaskInfo& task, const std::vector<TextExample>& gold,
+                                                const std::vector<Prediction>& predictions) {
+  if (absl::Status s = CheckLabels(task, gold, predictions); !s.ok()) return s;
+  ExampleScores e;
+  if (task.kind == TaskKind::kSequenceToSequence) {
+    for (Metric metric : task.metrics) e.per_document[MetricName(metric)].reserve(gold.size());
+    for (size_t i = 0; i < gold.size(); ++i) {
+      const RougeScores r = ScoreRouge(gold[i].target, predictions[i].text);
+      const std::map<Metric, double> all = {{Metric::kRouge1, r.rouge1.fmeasure},
+                                            {Metric::kRouge2, r.rouge2.fmeasure},
+                                            {Metric::kRougeL, r.rouge_l.fmeasure},
+                                            {Metric::kRougeLsum, r.rouge_lsum.fmeasure}};
+      for (Metric metric : task.metrics) e.per_document[MetricName(metric)].push_back(all.at(metric));
+    }
+    return e;
+  }
+  const int64_t classes = static_cast<int64_t>(task.label_names.size());
+  for (size_t i = 0; i < gold.size(); ++i) {
+    const float p = predictions[i].label;
+    if (task.kind == TaskKind::kClassification && (!(p >= 0 && p < classes) || p != std::floor(p))) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: prediction %g for example %s is not a class index in [0, %d)", task.id, p, gold[i].id,
+                          classes));
+    }
+    if (task.kind == TaskKind::kRegression && !std::isfinite(p)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: prediction %g for example %s is not a finite number", task.id, p, gold[i].id));
+    }
+    e.predicted.push_back(p);
+    e.gold.push_back(gold[i].label);
+  }
+  return e;
+}
+
+int64_t ExampleScores::size() const {
+  if (!per_document.empty()) return static_cast<int64_t>(per_document.begin()->second.size());
+  return static_cast<int64_t>(predicted.size());
+}
+
+std::map<std::string, double> ScoreExamples(const TaskInfo& task, const ExampleScores& examples,
+                                            const std::vector<int64_t>& indices) {
+  if (task.kind != TaskKind::kSequenceToSequence) return ScoreValues(task, examples, indices);
+  std::map<std::string, double> out;
+  for (const auto& [name, scores] : examples.per_document) {
+    double sum = 0;
+    for (int64_t i : indices) sum += scores[i];
+    out[name] = indices.empty() ? std::nan("") : sum / static_cast<double>(indices.size());
+  }
+  return out;
+}
+
 absl::StatusOr<Scores> ScorePredictions(const TaskInfo& task, const std::vector<TextExample>& gold,
                                         const std::vector<Prediction>& predictions) {
-  if (absl::Status s = CheckLabels(task, gold, predictions); !s.ok()) return s;
-  switch (task.kind) {
-    case TaskKind::kClassification:
-      return ScoreClasses(task, gold, predictions);
-    case TaskKind::kRegression:
-      return ScoreRegression(task, gold, predictions);
-    case TaskKind::kSequenceToSequence:
-      return ScoreTexts(task, gold, predictions);
-  }
-  return absl::InternalError("unknown task kind");
+  absl::StatusOr<ExampleScores> examples = MakeExampleScores(task, gold, predictions);
+  if (!examples.ok()) return examples.status();
+  Scores scores;
+  scores.count = examples->size();
+  scores.metrics = ScoreExamples(task, *examples, AllIndices(scores.count));
+  return scores;
 }
 
 absl::StatusOr<std::vector<Prediction>> ReadPredictions(const TaskInfo& task, const std::vector<TextExample>& gold,
@@ -224,30 +248,18 @@ absl::StatusOr<std::vector<Prediction>> ReadPredictions(const TaskInfo& task, co
 }
 
 absl::StatusOr<std::map<std::string, BootstrapInterval>> BootstrapScores(const TaskInfo& task,
-                                                                       const std::vector<TextExample>& gold,
-                                                                       const std::vector<Prediction>& predictions,
+                                                                       const ExampleScores& examples,
                                                                        const BootstrapOptions& options) {
-  absl::StatusOr<Scores> all = ScorePredictions(task, gold, predictions);
-  if (!all.ok()) return all.status();
   std::vector<std::string> names;
-  for (const auto& [name, value] : all->metrics) names.push_back(name);
+  for (Metric metric : task.metrics) names.push_back(MetricName(metric));
   // Every metric from the same resamples, each resample scored once.
   const ResampledMetrics metrics = [&](const std::vector<int64_t>& indices) {
-    std::vector<TextExample> g;
-    std::vector<Prediction> p;
-    g.reserve(indices.size());
-    p.reserve(indices.size());
-    for (int64_t i : indices) {
-      g.push_back(gold[i]);
-      p.push_back(predictions[i]);
-    }
-    absl::StatusOr<Scores> s = ScorePredictions(task, g, p);
+    const std::map<std::string, double> s = ScoreExamples(task, examples, indices);
     std::vector<double> values;
-    for (const std::string& name : names) values.push_back(s.ok() ? s->metrics.at(name) : std::nan(""));
+    for (const std::string& name : names) values.push_back(s.at(name));
     return values;
   };
-  absl::StatusOr<std::vector<BootstrapInterval>> intervals =
-      BootstrapEach(static_cast<int64_t>(gold.size()), metrics, options);
+  absl::StatusOr<std::vector<BootstrapInterval>> intervals = BootstrapEach(examples.size(), metrics, options);
   if (!intervals.ok()) return intervals.status();
   std::map<std::string, BootstrapInterval> out;
   for (size_t k = 0; k < names.size(); ++k) {
@@ -255,6 +267,30 @@ absl::StatusOr<std::map<std::string, BootstrapInterval>> BootstrapScores(const T
     if (b.undefined == 0 && std::isfinite(b.estimate)) out[names[k]] = b;
   }
   return out;
+}
+
+absl::StatusOr<BootstrapInterval> PairedDelta(const TaskInfo& task, const std::vector<ScoredPair>& pairs,
+                                              const std::string& metric, const BootstrapOptions& options) {
+  if (pairs.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no pairs to compare", task.id));
+  bool known = false;
+  for (Metric m : task.metrics) known = known || metric == MetricName(m);
+  if (!known) return absl::InvalidArgumentError(absl::StrFormat("%s has no metric '%s'", task.id, metric));
+  const int64_t n = pairs.front().base->size();
+  for (const ScoredPair& p : pairs) {
+    if (p.base->size() != n || p.head->size() != n) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: paired examples differ in number (%d, %d and %d): not the same evaluation examples", task.id, n,
+          p.base->size(), p.head->size()));
+    }
+  }
+  const ResampledMetric delta = [&](const std::vector<int64_t>& indices) {
+    double sum = 0;
+    for (const ScoredPair& p : pairs) {
+      sum += ScoreExamples(task, *p.head, indices).at(metric) - ScoreExamples(task, *p.base, indices).at(metric);
+    }
+    return sum / static_cast<double>(pairs.size());
+  };
+  return Bootstrap(n, delta, options);
 }
 
 }  // namespace lrb

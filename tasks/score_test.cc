@@ -1,6 +1,7 @@
 #include "tasks/score.h"
 
 #include <cmath>
+#include <map>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -116,6 +117,99 @@ TEST(ScorePredictions, RefusesWhatCannotBeScored) {
   gold[1].labeled = false;
   EXPECT_THAT(ScorePredictions(Task("glue/sst2"), gold, Labels({1, 0})).status().message(), HasSubstr("no gold label"));
   EXPECT_FALSE(ScorePredictions(Task("glue/sst2"), {}, {}).ok());
+}
+
+// ---- Rescoring subsets, bootstrap intervals and paired deltas. ----
+
+TEST(ExampleScores, SubsetsScoreAsTheirExamplesDo) {
+  std::vector<TextExample> gold = {Gold("0", 1), Gold("1", 1), Gold("2", 0), Gold("3", 0), Gold("4", 1)};
+  const std::vector<Prediction> predicted = Labels({1, 0, 0, 1, 1});
+  absl::StatusOr<ExampleScores> e = MakeExampleScores(Task("glue/mrpc"), gold, predicted);
+  ASSERT_TRUE(e.ok()) << e.status();
+  // Examples 0, 0, 2: all three right, the positive one twice -> accuracy 1, F1 1.
+  std::map<std::string, double> sub = ScoreExamples(Task("glue/mrpc"), *e, {0, 0, 2});
+  EXPECT_DOUBLE_EQ(sub.at("accuracy"), 1.0);
+  EXPECT_DOUBLE_EQ(sub.at("f1"), 1.0);
+  // Every subset: the same as ScorePredictions on those examples.
+  const std::vector<int64_t> picked = {4, 1, 3, 3};
+  std::vector<TextExample> g;
+  std::vector<Prediction> p;
+  for (int64_t i : picked) {
+    g.push_back(gold[i]);
+    p.push_back(predicted[i]);
+  }
+  EXPECT_EQ(ScoreExamples(Task("glue/mrpc"), *e, picked), ScorePredictions(Task("glue/mrpc"), g, p)->metrics);
+  // Pearson of constant predictions is undefined there, not an error.
+  absl::StatusOr<ExampleScores> r = MakeExampleScores(Task("glue/stsb"), gold, Labels({2, 2, 2, 2, 2}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(std::isnan(ScoreExamples(Task("glue/stsb"), *r, {0, 1, 2}).at("pearson")));
+  EXPECT_THAT(MakeExampleScores(Task("glue/mrpc"), gold, Labels({1, 0, 0, 1, 3})).status().message(),
+              HasSubstr("not a class index"));
+}
+
+TEST(ExampleScores, RougeIsTheMeanOfItsDocuments) {
+  std::vector<TextExample> gold;
+  std::vector<Prediction> predicted;
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"Amanda will text Larry.", "amanda will text larry"},
+      {"Tom and Ann meet at six at the cinema.", "tom meets ann"},
+      {"Jo lost her keys.", "keys were lost by someone"}};
+  for (const auto& [reference, prediction] : pairs) {
+    TextExample e = Gold(std::to_string(gold.size()), 0);
+    e.target = reference;
+    gold.push_back(e);
+    predicted.push_back({0, prediction});
+  }
+  absl::StatusOr<ExampleScores> e = MakeExampleScores(Task("samsum"), gold, predicted);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->size(), 3);
+  // All documents: exactly what ScorePredictions (rouge_score's mean F) gives.
+  EXPECT_EQ(ScoreExamples(Task("samsum"), *e, {0, 1, 2}), ScorePredictions(Task("samsum"), gold, predicted)->metrics);
+  // A resample with repeats weighs each document by its count: (2 * doc0 + doc2) / 3.
+  const double expected = (2 * e->per_document.at("rouge1")[0] + e->per_document.at("rouge1")[2]) / 3;
+  EXPECT_NEAR(ScoreExamples(Task("samsum"), *e, {0, 2, 0}).at("rouge1"), expected, 1e-15);
+  absl::StatusOr<std::map<std::string, BootstrapInterval>> ci =
+      BootstrapScores(Task("samsum"), *e, BootstrapOptions{});
+  ASSERT_TRUE(ci.ok()) << ci.status();
+  for (const char* m : {"rouge1", "rouge2", "rougeL", "rougeLsum"}) {
+    ASSERT_TRUE(ci->count(m)) << m;
+    EXPECT_LE(ci->at(m).low, ci->at(m).estimate) << m;
+    EXPECT_GE(ci->at(m).high, ci->at(m).estimate) << m;
+  }
+}
+
+TEST(PairedDelta, IdenticalSystemsGiveZeroAndAConstantShiftIsExact) {
+  // 200 examples; the base is right on even indices; the head also on every index divisible by 5 -> head
+  // gains exactly the odd multiples of 5 (20 of 200 = +0.1), and every resample moves by a non-negative amount.
+  std::vector<TextExample> gold;
+  std::vector<Prediction> base, head;
+  for (int i = 0; i < 200; ++i) {
+    gold.push_back(Gold(std::to_string(i), 1));
+    base.push_back({i % 2 == 0 ? 1.f : 0.f, ""});
+    head.push_back({(i % 2 == 0 || i % 5 == 0) ? 1.f : 0.f, ""});
+  }
+  const TaskInfo& sst2 = Task("glue/sst2");
+  const ExampleScores b = *MakeExampleScores(sst2, gold, base), h = *MakeExampleScores(sst2, gold, head);
+  absl::StatusOr<BootstrapInterval> same = PairedDelta(sst2, {{&b, &b}}, "accuracy", BootstrapOptions{});
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->estimate, 0);
+  EXPECT_EQ(same->low, 0);
+  EXPECT_EQ(same->high, 0);
+  absl::StatusOr<BootstrapInterval> d = PairedDelta(sst2, {{&b, &h}}, "accuracy", BootstrapOptions{});
+  ASSERT_TRUE(d.ok());
+  EXPECT_NEAR(d->estimate, 0.1, 1e-12);
+  EXPECT_GT(d->low, 0);  // the head never loses an example: the interval excludes zero
+  EXPECT_LT(d->low, 0.1);
+  EXPECT_GT(d->high, 0.1);
+  // Two seeds: (0.1 + 0) / 2.
+  absl::StatusOr<BootstrapInterval> two = PairedDelta(sst2, {{&b, &h}, {&b, &b}}, "accuracy", BootstrapOptions{});
+  ASSERT_TRUE(two.ok());
+  EXPECT_NEAR(two->estimate, 0.05, 1e-12);
+  // Refusals name what is wrong.
+  const ExampleScores short_one = *MakeExampleScores(sst2, {gold[0]}, {base[0]});
+  EXPECT_THAT(PairedDelta(sst2, {{&b, &short_one}}, "accuracy", {}).status().message(), HasSubstr("differ in number"));
+  EXPECT_THAT(PairedDelta(sst2, {{&b, &h}}, "f1", {}).status().message(), HasSubstr("no metric 'f1'"));
+  EXPECT_FALSE(PairedDelta(sst2, {}, "accuracy", {}).ok());
 }
 
 // ---- Predictions files. ----
