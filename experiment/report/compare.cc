@@ -16,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "base/file.h"
 #include "base/status.h"
+#include "experiment/report/cells.h"
 #include "tasks/score.h"
 #include "tasks/task.h"
 
@@ -32,41 +33,30 @@ absl::StatusOr<double> NanosecondsPer(const std::string& unit) {
   return absl::InvalidArgumentError("unknown time_unit \"" + unit + "\" (ns, us, ms, s)");
 }
 
-// The seed of a recorded run: its spec's top-level "seed", else its base fine-tuning's, else its training's;
-// "" when none (a row that trains nothing from the checkpoint).
-std::string RunSeed(const RunRecord& r) {
-  const Json spec = Json::parse(r.spec_json, nullptr, /*allow_exceptions=*/false);
-  if (!spec.is_object()) return "";
-  for (const Json* j : {&spec, spec.contains("finetune_base") ? &spec["finetune_base"] : nullptr,
-                        spec.contains("refinetune") ? &spec["refinetune"] : nullptr}) {
-    if (j != nullptr && j->is_object() && j->contains("seed") && (*j)["seed"].is_number_integer()) {
-      return std::to_string((*j)["seed"].get<int64_t>());
-    }
-  }
-  return "";
-}
-
 // (table, row, task, eval split, profile): a cell; with the seed: a run.
 using CellKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-using RunKey = std::pair<CellKey, std::string>;
+using RunKey = std::pair<CellKey, int64_t>;  // the seed: RecordSeed (-1: the run trained nothing)
 
 CellKey KeyOf(const RunRecord& r) { return {r.table, r.row, r.task, r.eval_split, r.profile}; }
 
 std::string Describe(const RunKey& k) {
   const auto& [table, row, task, split, profile] = k.first;
   return absl::StrCat(table, " / ", row, " / ", task, " / ", split, " / ", profile.empty() ? "-" : profile,
-                      k.second.empty() ? "" : " / seed " + k.second);
+                      k.second < 0 ? "" : absl::StrCat(" / seed ", k.second));
 }
 
-// Each run key of a side to its record (the newer by provenance date where two share a key).
+// Each run key of a side to its record; where two share a key, the newer by provenance date, then the larger
+// run id (as RecordIndex picks a cell's record).
 std::map<RunKey, size_t> IndexRuns(const CompareSide& side, const std::string& which, std::vector<std::string>* notes) {
   std::map<RunKey, size_t> index;
   for (size_t i = 0; i < side.records.size(); ++i) {
     const RunRecord& r = side.records[i];
-    const RunKey key{KeyOf(r), RunSeed(r)};
+    const RunKey key{KeyOf(r), RecordSeed(r)};
     auto [it, fresh] = index.emplace(key, i);
     if (fresh) continue;
-    const size_t kept = side.records[it->second].provenance.date >= r.provenance.date ? it->second : i;
+    const RunRecord& earlier = side.records[it->second];
+    const size_t kept =
+        std::tie(earlier.provenance.date, earlier.run_id) >= std::tie(r.provenance.date, r.run_id) ? it->second : i;
     const size_t dropped = kept == i ? it->second : i;
     notes->push_back(absl::StrFormat("%s holds two records of %s: %s kept (newer), %s ignored", which,
                                      Describe(key), side.record_paths[kept], side.record_paths[dropped]));
@@ -76,7 +66,7 @@ std::map<RunKey, size_t> IndexRuns(const CompareSide& side, const std::string& w
 }
 
 struct Pair {
-  std::string seed;
+  int64_t seed;
   size_t base, head;
 };
 
@@ -263,6 +253,12 @@ std::string Time(double ns) {
   if (ns >= 1e6) return absl::StrFormat("%.3g ms", ns / 1e6);
   if (ns >= 1e3) return absl::StrFormat("%.3g us", ns / 1e3);
   return absl::StrFormat("%.3g ns", ns);
+}
+
+std::string Seeds(const std::vector<int64_t>& seeds) {
+  std::vector<std::string> out;
+  for (int64_t s : seeds) out.push_back(s < 0 ? "-" : absl::StrCat(s));
+  return absl::StrJoin(out, ", ");
 }
 
 std::string Ratio(double r) { return std::isfinite(r) ? absl::StrFormat("%.3f", r) : "inf"; }
@@ -483,7 +479,7 @@ std::string CompareMarkdown(const Comparison& c, const CompareOptions& o) {
       if (x.low_points && !x.note.empty()) absl::StrAppend(&interval, "; ", x.note);
       absl::StrAppend(&md, absl::StrFormat("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                                            Cell(x.table), Cell(x.row), Cell(x.task), Cell(x.eval_split),
-                                           Cell(x.profile), Cell(x.metric), Cell(absl::StrJoin(x.seeds, ", ")),
+                                           Cell(x.profile), Cell(x.metric), Cell(Seeds(x.seeds)),
                                            run_only ? "" : absl::StrCat(x.examples),
                                            run_only ? "" : Points(x.base * 100), run_only ? "" : Points(x.head * 100),
                                            run_only ? "" : Signed(x.delta_points), Cell(interval),

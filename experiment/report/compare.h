@@ -72,7 +72,7 @@ const char* ChangeName(Change change);
 // seed's base and head records paired.
 struct CellComparison {
   std::string table, row, task, eval_split, profile, metric;
-  std::vector<std::string> seeds;  // the seeds paired ("" for a run without a recorded seed)
+  std::vector<int64_t> seeds;      // the seeds paired, ascending (RecordSeed; -1: the run trained nothing)
   int64_t examples = 0;            // evaluation examples of each record
   double base = 0, head = 0;       // the metric, mean over the seeds, fraction
   double delta_points = 0;         // (head - base) x 100
@@ -106,8 +106,8 @@ struct Comparison {
 };
 
 // Matches records by (table, row, task, evaluation split, profile, seed), not by run id (a code change changes
-// ids); the seed is the spec's ("seed" at its top level, else its base fine-tuning's, else its training's).
-// Where a side holds two records of one key, the newer (provenance date) is kept and a note says so.
+// ids); the seed is RecordSeed's (experiment/report/cells.h). Where a side holds two records of one key, the
+// newer (provenance date, then run id, as RecordIndex) is kept and a note says so.
 // Errors: matched records of different evaluation example counts (naming both files), an unknown task, a
 // record whose per-example scores are malformed (naming the file), a benchmark JSON and records mixed up.
 absl::StatusOr<Comparison> Compare(const CompareSide& base, const CompareSide& head, const CompareOptions& options);

@@ -185,7 +185,7 @@ TEST(CompareTest, RecordsAreMatchedByTableRowTaskSplitProfileAndSeed) {
   // SVD's two seeds pair into one cell: the mean of 80 and 70 right on both sides.
   const CellComparison* svd = Find(*c, "SVD");
   ASSERT_NE(svd, nullptr);
-  EXPECT_EQ(svd->seeds, (std::vector<std::string>{"42", "7"}));
+  EXPECT_EQ(svd->seeds, (std::vector<int64_t>{7, 42}));
   EXPECT_NEAR(svd->base, 75.0 / kExamples, 1e-12);
   EXPECT_EQ(svd->delta_points, 0);  // the older head record of seed 7 (10 right) is not the one compared
   EXPECT_EQ(c->cells.size(), 1u);
