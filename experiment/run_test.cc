@@ -157,6 +157,53 @@ TEST(TableSpec, ParsesAndExpands) {
   EXPECT_THAT(RunSpecJson(lora), HasSubstr(R"("peft":{"adapter":{"alpha":16.0,"dropout":0.0,"kind":"lora","rank":4,"tt_order":3,"tt_rank":5},"linears":["**.query"],"train":["classifier.**"]})"));
 }
 
+// Seeds repeat each run with the seed in every recipe; the seed-42 runs stay what they were (same ids), a
+// single-seed task runs the first seed only, and a row that trains nothing is not repeated.
+TEST(TableSpec, SeedsRepeatTheRunsThatTrain) {
+  absl::StatusOr<TableSpec> plain = ParseTableSpec(kSpec, "tz.json");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  std::string text = kSpec;
+  text.replace(text.find("\"rows\": ["), 0, R"("seeds": [42, 7], "single_seed_tasks": ["glue/mnli"], )");
+  absl::StatusOr<TableSpec> spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const std::vector<RunSpec> before = *ExpandRuns(*plain, "default", "");
+  const std::vector<RunSpec> runs = *ExpandRuns(*spec, "default", "");
+  std::set<std::string> before_ids, ids;
+  for (const RunSpec& r : before) before_ids.insert(RunSpecJson(r));
+  int rte_seven = 0;
+  for (const RunSpec& r : runs) {
+    ids.insert(RunSpecJson(r));
+    if (r.task == "glue/rte" && r.finetune_base->seed == 7) {
+      ++rte_seven;
+      if (r.refinetune) EXPECT_EQ(r.refinetune->seed, 7u);
+    }
+    if (r.task == "glue/mnli") EXPECT_EQ(r.finetune_base->seed, 42u) << "single-seed task";
+  }
+  EXPECT_EQ(rte_seven, 3);  // every row of RTE again with seed 7
+  EXPECT_EQ(runs.size(), before.size() + 3);
+  for (const std::string& id : before_ids) EXPECT_TRUE(ids.count(id)) << "a seed-42 run changed: " << id;
+  // A profile's seeds replace the grid's.
+  text.replace(text.find("\"profiles\": {") + 13, 0, R"("one": {"seeds": [5]}, )");
+  spec = ParseTableSpec(text, "tz.json");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const std::vector<RunSpec> one = *ExpandRuns(*spec, "one", "");
+  EXPECT_EQ(one.size(), before.size());
+  for (const RunSpec& r : one) EXPECT_EQ(r.finetune_base->seed, 5u);
+  // Bad seed lists are refused by name.
+  for (const auto& [seeds, message] : std::vector<std::pair<std::string, std::string>>{
+           {"[]", "grid.seeds: expected a non-empty list"},
+           {"[1, 1]", "seed 1 is listed twice"},
+           {"[-1]", "-1 is not a seed"},
+           {"[1.5]", "1.5 is not a seed"}}) {
+    std::string bad = kSpec;
+    bad.replace(bad.find("\"rows\": ["), 0, "\"seeds\": " + seeds + ", ");
+    EXPECT_THAT(ParseTableSpec(bad, "tz.json").status().message(), HasSubstr(message)) << seeds;
+  }
+  std::string unknown = kSpec;
+  unknown.replace(unknown.find("\"rows\": ["), 0, R"("seeds": [1], "single_seed_tasks": ["glue/sst2"], )");
+  EXPECT_THAT(ParseTableSpec(unknown, "tz.json").status().message(), HasSubstr("'glue/sst2' is the task of no column"));
+}
+
 TEST(TableSpec, CommentsAreAllowed) {
   // The annotated format in results/README.md: // and /* */ comments, as its example shows them.
   std::string text = kSpec;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/file.h"
@@ -56,11 +57,27 @@ absl::StatusOr<RowSpec> ParseRow(const Reader& r, const Json& j, const std::stri
   return row;
 }
 
+// A non-empty list of distinct seeds, each an integer in [0, 2^53) (a recipe override holds it as a double).
+absl::StatusOr<std::vector<int64_t>> ParseSeeds(const Reader& r, const Json& j, const std::string& where) {
+  if (!j.is_array() || j.empty()) return r.Error(where, "expected a non-empty list of integer seeds");
+  std::vector<int64_t> seeds;
+  for (const Json& v : j) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= (int64_t{1} << 53)) {
+      return r.Error(where, absl::StrCat(v.dump(), " is not a seed (an integer in [0, 2^53))"));
+    }
+    if (std::find(seeds.begin(), seeds.end(), v.get<int64_t>()) != seeds.end()) {
+      return r.Error(where, absl::StrCat("seed ", v.dump(), " is listed twice"));
+    }
+    seeds.push_back(v.get<int64_t>());
+  }
+  return seeds;
+}
+
 absl::StatusOr<GridSpec> ParseGrid(const Reader& r, const Json& j) {
   const std::string where = "grid";
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"model", "model_label", "finetune_base", "linears", "statistics_examples",
                                         "max_train_examples", "max_eval_examples", "splits", "generation",
-                                        "source_prefix", "rows"}));
+                                        "source_prefix", "rows", "seeds", "single_seed_tasks"}));
   GridSpec grid;
   LRB_RETURN_IF_ERROR(r.Get(j, "model", where, &grid.model));
   if (grid.model.empty()) return r.Error(where, "needs a \"model\"");
@@ -71,6 +88,12 @@ absl::StatusOr<GridSpec> ParseGrid(const Reader& r, const Json& j) {
   LRB_RETURN_IF_ERROR(r.Get(j, "max_train_examples", where, &grid.max_train_examples));
   LRB_RETURN_IF_ERROR(r.Get(j, "max_eval_examples", where, &grid.max_eval_examples));
   LRB_RETURN_IF_ERROR(r.Get(j, "source_prefix", where, &grid.source_prefix));
+  if (j.contains("seeds")) {
+    absl::StatusOr<std::vector<int64_t>> seeds = ParseSeeds(r, j["seeds"], where + ".seeds");
+    if (!seeds.ok()) return seeds.status();
+    grid.seeds = *seeds;
+  }
+  LRB_RETURN_IF_ERROR(r.Strings(j, "single_seed_tasks", where, &grid.single_seed_tasks));
   if (j.contains("finetune_base") && !j["finetune_base"].is_null()) {
     absl::StatusOr<RecipeSpec> recipe = r.Recipe(j["finetune_base"], where + ".finetune_base");
     if (!recipe.ok()) return recipe.status();
@@ -106,8 +129,13 @@ absl::StatusOr<GridSpec> ParseGrid(const Reader& r, const Json& j) {
 
 absl::StatusOr<ProfileSpec> ParseProfile(const Reader& r, const Json& j, const std::string& where) {
   LRB_RETURN_IF_ERROR(r.Keys(j, where, {"tasks", "rows", "max_train_examples", "max_eval_examples",
-                                        "statistics_examples", "finetune_base"}));
+                                        "statistics_examples", "finetune_base", "seeds"}));
   ProfileSpec p;
+  if (j.contains("seeds")) {
+    absl::StatusOr<std::vector<int64_t>> seeds = ParseSeeds(r, j["seeds"], where + ".seeds");
+    if (!seeds.ok()) return seeds.status();
+    p.seeds = *seeds;
+  }
   LRB_RETURN_IF_ERROR(r.Strings(j, "tasks", where, &p.tasks));
   LRB_RETURN_IF_ERROR(r.Strings(j, "rows", where, &p.rows));
   for (auto [key, field] : {std::make_pair("max_train_examples", &p.max_train_examples),
@@ -198,6 +226,11 @@ absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std
   if (j.contains("grid") && !j["grid"].is_null()) {
     absl::StatusOr<GridSpec> grid = ParseGrid(r, j["grid"]);
     if (!grid.ok()) return grid.status();
+    for (const std::string& task : grid->single_seed_tasks) {
+      if (std::none_of(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.task == task; })) {
+        return r.Error("grid.single_seed_tasks", absl::StrCat("'", task, "' is the task of no column"));
+      }
+    }
     t.grid = std::move(*grid);
   }
   if (t.status == TableStatus::kMeasured && !t.grid) return r.Error("spec", "a measured table needs a \"grid\"");
@@ -261,41 +294,54 @@ absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const st
       pairs.emplace_back(c.task, c.split);
     }
   }
+  const std::vector<int64_t> seeds = p.seeds.value_or(g.seeds);
   std::vector<RunSpec> runs;
   for (const RowSpec& row : g.rows) {
     if (!wanted(p.rows, row.label)) continue;
     for (const auto& [task, split] : pairs) {
-      RunSpec run;
-      run.table = table.id;
-      run.row = row.label;
-      run.task = task;
-      run.model = model_override.empty() ? g.model : model_override;
-      run.model_label = model_override.empty() ? g.model_label : ModelLabel(model_override);
-      const bool from_checkpoint = row.from_checkpoint ||
-                                   std::any_of(row.stages.begin(), row.stages.end(),
-                                               [](const StageUse& u) { return u.stage->StartsFromCheckpoint(); });
-      if (!from_checkpoint) run.finetune_base = g.finetune_base;
-      if (run.finetune_base) ApplyRecipeOverrides(p.finetune_base, &*run.finetune_base);
-      static_cast<RowCore&>(run) = row;
-      if (run.linears.empty()) run.linears = g.linears;
-      if (run.refinetune) ApplyRecipeOverrides(p.finetune_base, &*run.refinetune);
-      for (const StageUse& use : row.stages) {
-        run.stages.push_back({use.stage, use.stage->WithRecipeOverrides(use.settings, p.finetune_base)});
+      std::vector<std::optional<int64_t>> task_seeds = {std::nullopt};  // the recipes' own
+      if (!seeds.empty()) {
+        const bool single = std::find(g.single_seed_tasks.begin(), g.single_seed_tasks.end(), task) !=
+                            g.single_seed_tasks.end();
+        task_seeds.assign(seeds.begin(), single ? seeds.begin() + 1 : seeds.end());
       }
-      run.speed = row.speed;
-      auto o = g.splits.find(task);
-      if (o != g.splits.end()) {
-        run.train_split = o->second.train;
-        run.eval_split = o->second.eval;
+      std::set<std::string> seen;  // a row that trains nothing is the same run under every seed
+      for (const std::optional<int64_t>& seed : task_seeds) {
+        std::map<std::string, double> overrides = p.finetune_base;
+        if (seed) overrides["seed"] = static_cast<double>(*seed);
+        RunSpec run;
+        run.table = table.id;
+        run.row = row.label;
+        run.task = task;
+        run.model = model_override.empty() ? g.model : model_override;
+        run.model_label = model_override.empty() ? g.model_label : ModelLabel(model_override);
+        const bool from_checkpoint = row.from_checkpoint ||
+                                     std::any_of(row.stages.begin(), row.stages.end(),
+                                                 [](const StageUse& u) { return u.stage->StartsFromCheckpoint(); });
+        if (!from_checkpoint) run.finetune_base = g.finetune_base;
+        if (run.finetune_base) ApplyRecipeOverrides(overrides, &*run.finetune_base);
+        static_cast<RowCore&>(run) = row;
+        if (run.linears.empty()) run.linears = g.linears;
+        if (run.refinetune) ApplyRecipeOverrides(overrides, &*run.refinetune);
+        for (const StageUse& use : row.stages) {
+          run.stages.push_back({use.stage, use.stage->WithRecipeOverrides(use.settings, overrides)});
+        }
+        run.speed = row.speed;
+        auto o = g.splits.find(task);
+        if (o != g.splits.end()) {
+          run.train_split = o->second.train;
+          run.eval_split = o->second.eval;
+        }
+        if (!split.empty()) run.eval_split = split;
+        run.statistics_examples = p.statistics_examples.value_or(g.statistics_examples);
+        run.max_train_examples = p.max_train_examples.value_or(g.max_train_examples);
+        run.max_eval_examples = p.max_eval_examples.value_or(g.max_eval_examples);
+        run.max_new_tokens = g.max_new_tokens;
+        run.num_beams = g.num_beams;
+        run.source_prefix = g.source_prefix;
+        if (!seen.insert(RunSpecJson(run)).second) continue;
+        runs.push_back(std::move(run));
       }
-      if (!split.empty()) run.eval_split = split;
-      run.statistics_examples = p.statistics_examples.value_or(g.statistics_examples);
-      run.max_train_examples = p.max_train_examples.value_or(g.max_train_examples);
-      run.max_eval_examples = p.max_eval_examples.value_or(g.max_eval_examples);
-      run.max_new_tokens = g.max_new_tokens;
-      run.num_beams = g.num_beams;
-      run.source_prefix = g.source_prefix;
-      runs.push_back(std::move(run));
     }
   }
   return runs;

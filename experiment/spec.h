@@ -56,6 +56,10 @@ struct GridSpec {
   int64_t max_new_tokens = 64;
   int64_t num_beams = 1;
   std::string source_prefix = "summarize: ";
+  // Each run is repeated with each seed (its base fine-tune and every training step after it take the seed);
+  // empty: once, with the recipes' own seeds. Tasks in `single_seed_tasks` run the first seed only.
+  std::vector<int64_t> seeds;
+  std::vector<std::string> single_seed_tasks;
   std::vector<RowSpec> rows;
 };
 
@@ -64,6 +68,7 @@ struct ProfileSpec {
   std::vector<std::string> rows;   // labels; empty: all
   std::optional<int64_t> max_train_examples, max_eval_examples, statistics_examples;
   std::map<std::string, double> finetune_base;  // recipe fields to override (base and every refinetune)
+  std::optional<std::vector<int64_t>> seeds;     // replaces the grid's seeds
 };
 
 // Whether the suite measures a table ("status": "measured", the default) or only shows its published rows
@@ -102,7 +107,9 @@ struct RunSpec : RowCore {
 };
 
 // The runs of `table` under `profile` ("default" = the grid as written), rows outer, (task, split) pairs of
-// the columns inner (each pair once). `model_override` replaces the grid's model. NotFound for an unknown profile.
+// the columns next (each pair once), seeds inner: one run per seed of the profile (else the grid), the seed
+// set in every recipe of the run; a seed whose run is the same as an earlier seed's (a row that trains
+// nothing) is not repeated. `model_override` replaces the grid's model. NotFound for an unknown profile.
 absl::StatusOr<std::vector<RunSpec>> ExpandRuns(const TableSpec& table, const std::string& profile,
                                                 const std::string& model_override);
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "experiment/report/cells.h"
 #include "experiment/report/svg_plot.h"
 #include "experiment/stages/registry.h"
 #include "methods/budget.h"
@@ -27,9 +28,15 @@ enum class CellKind { kValue, kDash, kFailed, kNoData, kPending };
 
 struct Cell {
   CellKind kind = CellKind::kDash;
-  double value = 0;
+  double value = 0;  // measured: the mean over seeds
   int decimals = 2;
   std::optional<double> delta;  // to the row's baseline, printed with `decimals`
+  // Measured cells: one seed's 95 % bootstrap interval over the evaluation examples, or the standard deviation
+  // over `seeds` seeds; whether the delta's paired interval excludes zero.
+  std::optional<std::pair<double, double>> interval;
+  std::optional<double> sd;
+  int seeds = 1;
+  bool delta_significant = false;
 };
 
 struct Row {
@@ -125,87 +132,53 @@ Group PublishedGroup(const TableSpec& spec, TableModel& model) {
 
 // ---- measured rows ----
 
-class RecordIndex {
- public:
-  RecordIndex(const TableSpec& spec, const std::vector<RunRecord>& records, const std::string& profile)
-      : spec_(spec), profile_(profile) {
-    for (const RunRecord& r : records) {
-      if (!spec.id.empty() && !r.table.empty() && r.table != spec.id) continue;
-      by_row_task_[{r.row, r.task}].push_back(&r);
-    }
-  }
-
-  // The record of (row, column), or null when none was written yet.
-  const RunRecord* Find(const std::string& row, const ColumnSpec& column) const {
-    auto it = by_row_task_.find({row, column.task});
-    if (it == by_row_task_.end()) return nullptr;
-    const RunRecord* best = nullptr;
-    for (const RunRecord* r : it->second) {
-      if (!SplitMatches(column, *r)) continue;
-      if (best == nullptr || Better(*r, *best)) best = r;
-    }
-    return best;
-  }
-
- private:
-  // A column naming a split takes the records of that split; a column without one takes the records
-  // whose split no other column of the same task names.
-  bool SplitMatches(const ColumnSpec& column, const RunRecord& r) const {
-    if (!column.split.empty()) return r.eval_split == column.split;
-    for (const ColumnSpec& other : spec_.columns) {
-      if (other.task == column.task && !other.split.empty() && other.split == r.eval_split) return false;
-    }
-    return true;
-  }
-  bool Better(const RunRecord& a, const RunRecord& b) const {
-    return std::make_tuple(a.profile == profile_, a.provenance.date, a.run_id) >
-           std::make_tuple(b.profile == profile_, b.provenance.date, b.run_id);
-  }
-
-  const TableSpec& spec_;
-  std::string profile_;
-  std::map<std::pair<std::string, std::string>, std::vector<const RunRecord*>> by_row_task_;
-};
-
-// The cell of one record (no delta yet); footnotes go to `model` when given.
-Cell RecordCell(const TableSpec& spec, const std::string& row_label, const ColumnSpec& column, const RunRecord* r,
-                TableModel* model) {
+// The cell of a (row, column)'s records, one per seed (no delta yet); footnotes go to `model` when given. A
+// cell with some seeds failed shows the others, the failures in footnotes.
+Cell RecordCell(const TableSpec& spec, const std::string& row_label, const ColumnSpec& column,
+                const std::vector<const RunRecord*>& records, TableModel* model) {
   Cell cell;
-  if (r == nullptr) {
+  if (records.empty()) {
     cell.kind = CellKind::kPending;
     return cell;
   }
   const std::string where = absl::StrCat("[", row_label, " / ", TaskLabel(column), "]: ");
-  if (r->status == RunStatus::kOk) {
-    auto it = r->metrics.find(column.metric);
-    if (it == r->metrics.end()) {
-      cell.kind = CellKind::kNoData;
-      if (model != nullptr) {
-        AddFootnote(*model, absl::StrCat(where, "the record has no metric \"", column.metric, "\""));
-      }
-      return cell;
+  const CellValue value = CellOf(records, column.metric);
+  for (const RunRecord* r : records) {
+    if (model == nullptr || r->status == RunStatus::kOk) continue;
+    const std::string seed = records.size() > 1 ? absl::StrCat("seed ", RecordSeed(*r), ": ") : "";
+    if (r->status == RunStatus::kNoData) {
+      AddFootnote(*model, absl::StrCat("no data for ", column.task, " (give --data_dir)"));
+    } else {
+      AddFootnote(*model, where + seed + (r->error.empty() ? "(no error message)" : r->error));
     }
-    if (!std::isfinite(it->second)) {  // e.g. Pearson of constant predictions
-      cell.kind = CellKind::kNoData;
-      if (model != nullptr) {
-        AddFootnote(*model, absl::StrCat(where, column.metric, " is undefined (constant predictions)"));
-      }
-      return cell;
-    }
+  }
+  if (value.n > 0) {
+    const double scale = column.scale.value_or(spec.scale);
     cell.kind = CellKind::kValue;
-    cell.value = Round(it->second * column.scale.value_or(spec.scale), 2);
+    cell.value = Round(value.mean * scale, 2);
     cell.decimals = 2;
+    cell.seeds = value.n;
+    if (value.n >= 2) cell.sd = Round(value.sd * scale, 2);
+    if (value.interval) cell.interval = {Round(value.interval->low * scale, 2), Round(value.interval->high * scale, 2)};
     return cell;
   }
-  if (r->status == RunStatus::kNoData) {
+  const bool any_ok = std::any_of(records.begin(), records.end(),
+                                  [](const RunRecord* r) { return r->status == RunStatus::kOk; });
+  if (any_ok) {  // ran, but the metric is missing or undefined
     cell.kind = CellKind::kNoData;
-    if (model != nullptr) AddFootnote(*model, absl::StrCat("no data for ", column.task, " (give --data_dir)"));
+    const RunRecord* ok = *std::find_if(records.begin(), records.end(),
+                                        [](const RunRecord* r) { return r->status == RunStatus::kOk; });
+    if (model != nullptr) {
+      AddFootnote(*model, ok->metrics.count(column.metric)
+                              ? absl::StrCat(where, column.metric, " is undefined (constant predictions)")
+                              : absl::StrCat(where, "the record has no metric \"", column.metric, "\""));
+    }
     return cell;
   }
-  cell.kind = CellKind::kFailed;
-  if (model != nullptr) {
-    AddFootnote(*model, where + (r->error.empty() ? "(no error message)" : r->error));
-  }
+  cell.kind = std::all_of(records.begin(), records.end(),
+                          [](const RunRecord* r) { return r->status == RunStatus::kNoData; })
+                  ? CellKind::kNoData
+                  : CellKind::kFailed;
   return cell;
 }
 
@@ -284,12 +257,12 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
     PlotPanel panel{column.name, absl::StrCat(column.metric, ScaleSuffix(column.scale.value_or(spec.scale))), {},
                     std::nullopt};
     if (baseline != nullptr) {
-      const RunRecord* r = index.Find(baseline->label, column);
-      const Cell cell = RecordCell(spec, baseline->label, column, r, nullptr);
+      const std::vector<const RunRecord*> rs = index.Find(baseline->label, column);
+      const Cell cell = RecordCell(spec, baseline->label, column, rs, nullptr);
       if (cell.kind == CellKind::kValue) {
         PlotBaseline b;
         b.y = cell.value;
-        if (r->params_after > 0) b.x = static_cast<double>(r->params_after) / 1e6;
+        if (rs.front()->params_after > 0) b.x = static_cast<double>(rs.front()->params_after) / 1e6;
         b.label = baseline->label;
         panel.baseline = b;
       }
@@ -308,13 +281,26 @@ void AddMeasured(const TableSpec& spec, const std::vector<RunRecord>& records, c
         row.cells.push_back(Cell{});
         continue;
       }
-      const RunRecord* r = index.Find(rs.label, column);
-      Cell cell = RecordCell(spec, rs.label, column, r, &model);
+      const std::vector<const RunRecord*> records_of_cell = index.Find(rs.label, column);
+      Cell cell = RecordCell(spec, rs.label, column, records_of_cell, &model);
       if (cell.kind == CellKind::kValue) {
+        const RunRecord* r = *std::find_if(records_of_cell.begin(), records_of_cell.end(),
+                                           [](const RunRecord* x) { return x->status == RunStatus::kOk; });
         if (params_record == nullptr) params_record = r;
         if (!is_baseline && baseline != nullptr) {
-          const Cell base = RecordCell(spec, baseline->label, column, index.Find(baseline->label, column), nullptr);
-          if (base.kind == CellKind::kValue) cell.delta = Round(cell.value - base.value, 2);
+          const std::vector<const RunRecord*> base_records = index.Find(baseline->label, column);
+          const Cell base = RecordCell(spec, baseline->label, column, base_records, nullptr);
+          if (base.kind == CellKind::kValue) {
+            // The paired delta over the seeds both rows have, when their records keep per-example scores;
+            // else the difference of the cells.
+            absl::StatusOr<CellDelta> paired = PairedCellDelta(column, base_records, records_of_cell);
+            if (paired.ok()) {
+              cell.delta = Round(paired->interval.estimate * column.scale.value_or(spec.scale), 2);
+              cell.delta_significant = paired->Significant();
+            } else {
+              cell.delta = Round(cell.value - base.value, 2);
+            }
+          }
         }
         if (!is_baseline && panel_of[c] >= 0 && r->params_after > 0) {
           PlotPanel& panel = panels[panel_of[c]];
@@ -401,11 +387,18 @@ std::string CellText(const Cell& cell, const Style& style) {
     case CellKind::kValue: break;
   }
   std::string text = Number(cell.value, cell.decimals, style.minus);
+  if (cell.sd) {
+    absl::StrAppend(&text, " ", style.plus_minus, " ", Number(*cell.sd, cell.decimals, style.minus), " (n=", cell.seeds,
+                    ")");
+  } else if (cell.interval) {
+    absl::StrAppend(&text, " [", Number(cell.interval->first, cell.decimals, style.minus), ", ",
+                    Number(cell.interval->second, cell.decimals, style.minus), "]");
+  }
   if (cell.delta) {
     const std::string magnitude = absl::StrFormat("%.*f", cell.decimals, std::fabs(*cell.delta));
     const bool zero = magnitude.find_first_not_of("0.") == std::string::npos;
     const std::string sign = zero ? style.plus_minus : (*cell.delta < 0 ? style.minus : "+");
-    absl::StrAppend(&text, " (", sign, magnitude, ")");
+    absl::StrAppend(&text, " (", sign, magnitude, cell.delta_significant ? "*" : "", ")");
   }
   return text;
 }
@@ -493,6 +486,23 @@ std::vector<std::string> RowTexts(const Row& row, const Style& style) {
   return t;
 }
 
+constexpr const char* kUncertaintyLegend =
+    "Measured cells: one seed shows its 95 % bootstrap interval over the evaluation examples in brackets "
+    "(1,000 resamples; ROUGE over documents); several seeds show mean ± standard deviation (n seeds). "
+    "The delta in parentheses is to the row's own baseline, paired by seed on the same examples; * marks a delta "
+    "whose paired 95 % bootstrap interval excludes zero.";
+
+bool HasUncertainty(const TableModel& model) {
+  for (const Group& g : model.groups) {
+    for (const Row& r : g.rows) {
+      for (const Cell& c : r.cells) {
+        if (c.interval || c.sd || c.delta_significant) return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string Markdown(const TableSpec& spec, const TableModel& model, const RenderContext& context) {
   static const Style kStyle{"−", "±", "—", &MarkdownEscape};
   std::string out = absl::StrCat("## ", spec.id.empty() ? "" : absl::StrCat(spec.id, ". "), MarkdownEscape(spec.title),
@@ -524,6 +534,7 @@ std::string Markdown(const TableSpec& spec, const TableModel& model, const Rende
     for (const std::string& n : spec.notes) absl::StrAppend(&out, "- ", n, "\n");
     out += "\n";
   }
+  if (HasUncertainty(model)) absl::StrAppend(&out, kUncertaintyLegend, "\n\n");
   if (!model.footnotes.empty()) {
     out += "Footnotes:\n\n";
     for (const std::string& f : model.footnotes) absl::StrAppend(&out, "- ", f, "\n");

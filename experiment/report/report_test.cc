@@ -1,10 +1,16 @@
 #include "experiment/report/report.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "tasks/score.h"
+#include "tasks/task.h"
 #include "experiment/report/svg_plot.h"
 #include "experiment/stages/peft.h"
 #include "experiment/stages/registry.h"
@@ -149,6 +155,62 @@ TEST(ReportTest, MarkdownCellsDeltasAndStatuses) {
   EXPECT_TRUE(EndsWith(md, "\nMeasured: profile default, commit abc1234, machine ci-runner, date 2024-05-01, "
                            "duration 3m 12s\n"))
       << md;
+}
+
+// A record of `row` on MRPC with seed `seed`, predictions right on the first `right` of 200 positive examples.
+RunRecord Scored(const std::string& row, int64_t seed, int right, std::optional<MetricInterval> interval) {
+  RunRecord r = Record(row, "glue/mrpc", RunStatus::kOk);
+  r.run_id = absl::StrCat(row, "/", seed);
+  r.spec_json = absl::StrCat(R"({"finetune_base": {"seed": )", seed, "}}");
+  std::vector<TextExample> gold;
+  std::vector<Prediction> predicted;
+  for (int i = 0; i < 200; ++i) {
+    TextExample e;
+    e.id = std::to_string(i);
+    e.label = 1;
+    e.labeled = true;
+    gold.push_back(e);
+    predicted.push_back({i < right ? 1.f : 0.f, ""});
+    r.predicted_labels.push_back(predicted.back().label);
+    r.reference_labels.push_back(1);
+  }
+  r.metrics = ScorePredictions(**FindTask("glue/mrpc"), gold, predicted)->metrics;
+  r.eval_count = 200;
+  if (interval) r.intervals["f1"] = *interval;
+  r.params_before = r.params_after = 100;
+  return r;
+}
+
+TEST(ReportTest, IntervalsSeedsAndPairedDeltas) {
+  TableSpec spec = Spec();
+  // One seed: the interval in brackets; a paired delta whose interval excludes zero is starred.
+  std::vector<RunRecord> records = {Scored("uncompressed", 42, 180, MetricInterval{0.9, 0.96, 0.01}),
+                                    Scored("SVD", 42, 120, MetricInterval{0.7, 0.8, 0.02}),
+                                    Scored("SVD + fine-tuning", 42, 179, MetricInterval{0.9, 0.96, 0.01})};
+  std::string md = RenderTable(spec, records, Context()).markdown;
+  const double base_f1 = records[0].metrics.at("f1") * 100, svd_f1 = records[1].metrics.at("f1") * 100;
+  EXPECT_NE(md.find(absl::StrFormat("| %.2f [90.00, 96.00] |", base_f1)), std::string::npos) << md;
+  EXPECT_NE(md.find(absl::StrFormat("| %.2f [70.00, 80.00] (−%.2f*) |", svd_f1, base_f1 - svd_f1)), std::string::npos)
+      << md;
+  // One example of 200 apart: not significant, no star.
+  EXPECT_NE(md.find(absl::StrFormat("(−%.2f) |", base_f1 - records[2].metrics.at("f1") * 100)), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("* marks a delta whose paired 95 % bootstrap interval excludes zero"), std::string::npos);
+  // Two seeds: mean ± standard deviation; the delta pairs each seed with its own baseline.
+  records.push_back(Scored("uncompressed", 43, 160, std::nullopt));
+  records.push_back(Scored("SVD", 43, 100, std::nullopt));
+  md = RenderTable(spec, records, Context()).markdown;
+  const double b43 = records[3].metrics.at("f1") * 100, s43 = records[4].metrics.at("f1") * 100;
+  const double mean = (base_f1 + b43) / 2, sd = std::fabs(base_f1 - b43) / std::sqrt(2.0);
+  EXPECT_NE(md.find(absl::StrFormat("| %.2f ± %.2f (n=2) |", mean, sd)), std::string::npos) << md;
+  EXPECT_NE(md.find(absl::StrFormat("(−%.2f*) |", ((base_f1 - svd_f1) + (b43 - s43)) / 2)), std::string::npos) << md;
+  // Records without per-example scores (before they were kept) still get the plain difference, unstarred.
+  for (RunRecord& r : records) {
+    r.predicted_labels.clear();
+    r.reference_labels.clear();
+  }
+  md = RenderTable(spec, records, Context()).markdown;
+  EXPECT_EQ(md.find("*)"), std::string::npos) << md;
 }
 
 TEST(ReportTest, CsvExact) {
