@@ -52,6 +52,7 @@ struct ReproduceArgs {
   std::optional<std::string> model, data_dir, out, tasks, specs, results_md;
   std::optional<int> shard_index, shard_count;
   bool render_only = false;
+  bool rerun_unscored = false;
 };
 
 absl::Status Reproduce(const ReproduceArgs& a) {
@@ -89,6 +90,7 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   if (!shard_count.ok()) return shard_count.status();
   options.shard_index = *shard_index;
   options.shard_count = *shard_count;
+  options.rerun_unscored = a.rerun_unscored;
   if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE"); status_file != nullptr) {
     (void)WriteFileAtomically(status_file, "", /*overwrite=*/true);  // tells Bazel this test shards
   }
@@ -165,6 +167,8 @@ renders the tables beside the published rows (results/README.md). CPU inference 
   flags.Number("shard_count", &a->shard_count, "Shards in all (default: $TEST_TOTAL_SHARDS, else 1)", 0)
       ->type_name("N");
   flags.Switch("render_only", &a->render_only, "Render the tables from the records found, run nothing");
+  flags.Switch("rerun_unscored", &a->rerun_unscored,
+               "Also re-run recorded runs whose records keep no per-example scores (older records), for intervals");
   flags.Text("results_md", &a->results_md, "Also write the committed rendering (plots, records beside it)")
       ->type_name("FILE");
   flags.Text("specs", &a->specs, "The table specs (default: results/papers)")->type_name("DIR");

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "base/file.h"
 #include "experiment/record.h"
+#include "experiment/report/exports.h"
 #include "experiment/report/report.h"
 
 namespace lrb {
@@ -82,6 +83,7 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
   std::map<std::string, std::vector<std::string>> rendered_run_ids;  // table id -> the records it renders
   const std::string tables_dir = o.out_dir + "/tables";
   std::filesystem::create_directories(tables_dir);
+  std::vector<TableRecords> exported;  // for results.json and results.csv
   for (const TableSpec& t : tables) {
     absl::StatusOr<std::vector<RunRecord>> all_records = ReadRecords(o.out_dir + "/runs", t.id);
     if (!all_records.ok()) return all_records.status();
@@ -96,6 +98,7 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
       if (current.count(r.spec_json)) kept.push_back(std::move(r));
     }
     for (const RunRecord& r : kept) rendered_run_ids[t.id].push_back(r.run_id);
+    exported.push_back({&t, kept});
     const std::vector<RunRecord>* records = &kept;
     const RenderedTable rendered = RenderTable(t, *records, Context(o.profile, *records));
     for (auto [ext, text] : {std::make_pair(".md", &rendered.markdown), std::make_pair(".tex", &rendered.latex),
@@ -109,6 +112,11 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
   if (absl::Status s = WriteFileAtomically(o.out_dir + "/results.md", all_markdown, /*overwrite=*/true);
       !s.ok()) {
     return s;
+  }
+  // The same records for programs: lm-evaluation-harness-shaped JSON and a tidy CSV.
+  for (auto [name, text] : {std::make_pair("/results.json", ResultsJson(exported, o.profile)),
+                            std::make_pair("/results.csv", TidyCsv(exported))}) {
+    if (absl::Status s = WriteFileAtomically(o.out_dir + name, text, /*overwrite=*/true); !s.ok()) return s;
   }
   PublishedTables out;
   out.tables_dir = tables_dir;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "base/file.h"
@@ -174,9 +175,13 @@ TEST(TableSpec, SeedsRepeatTheRunsThatTrain) {
     ids.insert(RunSpecJson(r));
     if (r.task == "glue/rte" && r.finetune_base->seed == 7) {
       ++rte_seven;
-      if (r.refinetune) EXPECT_EQ(r.refinetune->seed, 7u);
+      if (r.refinetune) {
+        EXPECT_EQ(r.refinetune->seed, 7u);
+      }
     }
-    if (r.task == "glue/mnli") EXPECT_EQ(r.finetune_base->seed, 42u) << "single-seed task";
+    if (r.task == "glue/mnli") {
+      EXPECT_EQ(r.finetune_base->seed, 42u) << "single-seed task";
+    }
   }
   EXPECT_EQ(rte_seven, 3);  // every row of RTE again with seed 7
   EXPECT_EQ(runs.size(), before.size() + 3);
@@ -506,6 +511,31 @@ TEST(Runner, RecordsResumesShardsAndRecordsFailures) {
   EXPECT_EQ(again->done, 2);
   EXPECT_EQ(again->ran, 7);
   EXPECT_EQ(ReadRecords(out + "/runs", "tz")->size(), 9u);  // re-runs replace their records
+
+  // A record from before records kept per-example scores counts as done, unless --rerun_unscored.
+  std::string unscored;
+  const absl::StatusOr<std::vector<RunRecord>> recorded = ReadRecords(out + "/runs", "tz");
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  for (const RunRecord& r : *recorded) {
+    if (r.status != RunStatus::kOk || !unscored.empty()) continue;
+    RunRecord old = r;
+    old.predicted_labels.clear();
+    old.reference_labels.clear();
+    old.intervals.clear();
+    unscored = out + "/runs/tz/" + r.run_id + ".json";
+    ASSERT_TRUE(WriteFileAtomically(unscored, RecordToJson(old), /*overwrite=*/true).ok());
+  }
+  ASSERT_FALSE(unscored.empty());
+  absl::StatusOr<RunnerSummary> kept = RunTables({spec}, options);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->done, 2);
+  options.rerun_unscored = true;
+  lines.clear();
+  absl::StatusOr<RunnerSummary> rescored = RunTables({spec}, options);
+  options.rerun_unscored = false;
+  ASSERT_TRUE(rescored.ok());
+  EXPECT_EQ(rescored->done, 1) << unscored << "\n" << absl::StrJoin(lines, "\n");
+  EXPECT_TRUE(RecordExampleScores(*RecordFromJson(*ReadFile(unscored), unscored)).ok());
 
   // A run another process is running (its lock held) is skipped, not run twice.
   std::string broken;

@@ -127,7 +127,8 @@ class Runner {
     absl::StatusOr<std::string> text = ReadFile(RecordPath(run.table, *run_id));
     if (!text.ok()) return false;
     absl::StatusOr<RunRecord> existing = RecordFromJson(*text, RecordPath(run.table, *run_id));
-    return existing.ok() && existing->status == RunStatus::kOk;
+    if (!existing.ok() || existing->status != RunStatus::kOk) return false;
+    return !options_.rerun_unscored || RecordExampleScores(*existing).ok();
   }
 
   absl::StatusOr<RunnerSummary> Run(const std::vector<TableSpec>& tables) {

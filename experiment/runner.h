@@ -32,6 +32,9 @@ struct RunnerOptions {
   // Non-empty: only the runs on these task ids (reproduce --tasks); every one must be the task of a column of a
   // measured table. The rest of the grid stays pending; its records, where they exist, still render.
   std::vector<std::string> tasks;
+  // Also re-run the runs whose records ended ok but keep no per-example scores (recorded before records kept
+  // them), replacing those records, so that their cells get intervals and paired deltas.
+  bool rerun_unscored = false;
   int shard_index = 0;  // this process runs the runs i with i % shard_count == shard_index (after --tasks)
   int shard_count = 1;
   std::function<void(const std::string&)> progress;  // progress lines (with ETA)

@@ -92,20 +92,18 @@ absl::StatusOr<CellDelta> PairedCellDelta(const ColumnSpec& column, const std::v
     if (r->status == RunStatus::kOk) base_by_seed[RecordSeed(*r)] = r;
   }
   std::vector<ExampleScores> scores;  // base, head, base, head, ...
-  absl::Status missing = absl::NotFoundError(absl::StrFormat("%s: no seed has a run in both rows", column.task));
   for (const RunRecord* h : head) {
     if (h->status != RunStatus::kOk) continue;
     auto b = base_by_seed.find(RecordSeed(*h));
     if (b == base_by_seed.end()) continue;
     absl::StatusOr<ExampleScores> bs = RecordExampleScores(*b->second), hs = RecordExampleScores(*h);
-    if (!bs.ok() || !hs.ok()) {
-      missing = !bs.ok() ? bs.status() : hs.status();
-      continue;
-    }
+    if (!bs.ok()) return bs.status();  // every shared seed or none: a delta over some of them would not be
+    if (!hs.ok()) return hs.status();  // the cells' difference
+
     scores.push_back(std::move(*bs));
     scores.push_back(std::move(*hs));
   }
-  if (scores.empty()) return missing;
+  if (scores.empty()) return absl::NotFoundError(absl::StrFormat("%s: no seed has a run in both rows", column.task));
   std::vector<ScoredPair> pairs;
   for (size_t i = 0; i < scores.size(); i += 2) pairs.push_back({&scores[i], &scores[i + 1]});
   absl::StatusOr<BootstrapInterval> interval = PairedDelta(**task, pairs, column.metric, BootstrapOptions{});

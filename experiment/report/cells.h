@@ -57,8 +57,9 @@ CellValue CellOf(const std::vector<const RunRecord*>& records, const std::string
 
 // The paired 95 % bootstrap interval (tasks/score.h PairedDelta, 1,000 resamples, seed 42) of mean(head − base)
 // of `column`'s metric over the seeds both lists have a run of (status ok; each pair on the same examples).
-// `pairs` says how many seeds were paired. FailedPrecondition when no pair has per-example scores (records
-// from before they were kept), NotFound when the lists share no seed.
+// `pairs` says how many seeds were paired. FailedPrecondition when a record of a shared seed has no per-example
+// scores (recorded before they were kept; a delta over the other seeds alone would not be the cells'
+// difference), NotFound when the lists share no seed.
 struct CellDelta {
   BootstrapInterval interval;  // estimate, low, high in the metric's units
   int pairs = 0;

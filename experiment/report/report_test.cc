@@ -9,8 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include <nlohmann/json.hpp>
 #include "tasks/score.h"
 #include "tasks/task.h"
+#include "experiment/report/exports.h"
 #include "experiment/report/svg_plot.h"
 #include "experiment/stages/peft.h"
 #include "experiment/stages/registry.h"
@@ -204,13 +206,56 @@ TEST(ReportTest, IntervalsSeedsAndPairedDeltas) {
   const double mean = (base_f1 + b43) / 2, sd = std::fabs(base_f1 - b43) / std::sqrt(2.0);
   EXPECT_NE(md.find(absl::StrFormat("| %.2f ± %.2f (n=2) |", mean, sd)), std::string::npos) << md;
   EXPECT_NE(md.find(absl::StrFormat("(−%.2f*) |", ((base_f1 - svd_f1) + (b43 - s43)) / 2)), std::string::npos) << md;
-  // Records without per-example scores (before they were kept) still get the plain difference, unstarred.
+  // When a shared seed's records predate per-example scores, the delta is the plain difference of the cells
+  // (not a paired delta over the other seeds), unstarred.
+  records[1].predicted_labels.clear();
+  md = RenderTable(spec, records, Context()).markdown;
+  EXPECT_EQ(md.find("*)"), std::string::npos) << md;
+  EXPECT_NE(md.find(absl::StrFormat("(−%.2f) |", std::round(mean * 100) / 100 - std::round((svd_f1 + s43) / 2 * 100) / 100)),
+            std::string::npos)
+      << md;
   for (RunRecord& r : records) {
     r.predicted_labels.clear();
     r.reference_labels.clear();
   }
   md = RenderTable(spec, records, Context()).markdown;
   EXPECT_EQ(md.find("*)"), std::string::npos) << md;
+}
+
+// The aggregate JSON has lm-evaluation-harness's shape; the tidy CSV one line per (run, metric).
+TEST(ExportsTest, HarnessJsonAndTidyCsv) {
+  const TableSpec spec = Spec();
+  std::vector<RunRecord> records = {Scored("uncompressed", 42, 180, MetricInterval{0.9, 0.96, 0.015}),
+                                    Scored("SVD", 42, 120, std::nullopt), Scored("SVD", 43, 100, std::nullopt)};
+  RunRecord failed = Record("SVD + fine-tuning", "glue/mrpc", RunStatus::kFailed);
+  failed.error = "out of memory";
+  records.push_back(failed);
+  const std::vector<TableRecords> tables = {{&spec, records}};
+  const nlohmann::json j = nlohmann::json::parse(ResultsJson(tables, "default"));
+  const nlohmann::json& base = j.at("results").at("t1/uncompressed/glue/mrpc");
+  EXPECT_DOUBLE_EQ(base.at("f1,none").get<double>(), records[0].metrics.at("f1"));
+  EXPECT_DOUBLE_EQ(base.at("f1_stderr,none").get<double>(), 0.015);  // the record's bootstrap standard error
+  const nlohmann::json& svd = j.at("results").at("t1/SVD/glue/mrpc");
+  const double a = records[1].metrics.at("f1"), b = records[2].metrics.at("f1");
+  EXPECT_DOUBLE_EQ(svd.at("f1,none").get<double>(), (a + b) / 2);
+  // Two seeds: sd = |a - b| / sqrt(2); the standard error of their mean sd / sqrt(2).
+  EXPECT_NEAR(svd.at("f1_seed_sd,none").get<double>(), std::fabs(a - b) / std::sqrt(2.0), 1e-12);
+  EXPECT_NEAR(svd.at("f1_stderr,none").get<double>(), std::fabs(a - b) / 2, 1e-12);
+  EXPECT_EQ(j.at("seeds").at("t1/SVD/glue/mrpc"), nlohmann::json({42, 43}));
+  EXPECT_EQ(j.at("n-samples").at("t1/SVD/glue/mrpc").at("effective"), 200);
+  EXPECT_FALSE(j.at("results").contains("t1/SVD + fine-tuning/glue/mrpc"));  // failed runs have no results
+  EXPECT_EQ(j.at("config").at("profile"), "default");
+
+  const std::string csv = TidyCsv(tables);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "table,row,task,eval_split,seed,profile,status,metric,value,ci_low,ci_high,stderr,eval_count,params_before,"
+            "params_after,run_id,git_sha,date");
+  EXPECT_NE(csv.find("t1,uncompressed,glue/mrpc,,42,default,ok,f1,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",0.90000000000000002,0.95999999999999996,0.014999999999999999,200,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("t1,SVD,glue/mrpc,,43,default,ok,accuracy,0.5,,,,200,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("t1,SVD + fine-tuning,glue/mrpc,,,default,failed,,,,,,0,"), std::string::npos) << csv;
+  // Lines: header + uncompressed (accuracy, f1) + two SVD seeds (2 each) + the failed run.
+  EXPECT_EQ(Count(csv, "\n"), 1u + 2 + 4 + 1);
 }
 
 TEST(ReportTest, CsvExact) {
