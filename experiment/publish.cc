@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "base/file.h"
 #include "experiment/record.h"
+#include "experiment/report/claims.h"
 #include "experiment/report/exports.h"
 #include "experiment/report/report.h"
 
@@ -74,6 +75,23 @@ RenderContext Context(const std::string& profile, const std::vector<RunRecord>& 
   return c;
 }
 
+// The records under DIR/<id>/ of the runs `t`, the profile and the model expand to now: records of older
+// specs, other profiles or another --model in the same directory stay on disk but never reach the table.
+absl::StatusOr<std::vector<RunRecord>> CurrentRecords(const TableSpec& t, const PublishOptions& o,
+                                                      const std::string& dir) {
+  absl::StatusOr<std::vector<RunRecord>> all_records = ReadRecords(dir, t.id);
+  if (!all_records.ok()) return all_records.status();
+  absl::StatusOr<std::vector<RunSpec>> runs = ExpandRuns(t, o.profile, o.model_override);
+  if (!runs.ok()) return runs.status();
+  std::set<std::string> current;
+  for (const RunSpec& r : *runs) current.insert(RunSpecJson(r));
+  std::vector<RunRecord> kept;
+  for (RunRecord& r : *all_records) {
+    if (current.count(r.spec_json)) kept.push_back(std::move(r));
+  }
+  return kept;
+}
+
 }  // namespace
 
 absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tables, const std::vector<TableSpec>& all,
@@ -81,26 +99,18 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
   // Render every table from every record under OUT (all shards).
   std::string all_markdown;
   std::map<std::string, std::vector<std::string>> rendered_run_ids;  // table id -> the records it renders
+  std::vector<TableClaims> claims;  // of the tables rendered, in their order
   const std::string tables_dir = o.out_dir + "/tables";
   std::filesystem::create_directories(tables_dir);
   std::vector<TableRecords> exported;  // for results.json and results.csv
   for (const TableSpec& t : tables) {
-    absl::StatusOr<std::vector<RunRecord>> all_records = ReadRecords(o.out_dir + "/runs", t.id);
-    if (!all_records.ok()) return all_records.status();
-    // Only the records of the runs this table, profile and model expand to: records of older specs, other
-    // profiles or another --model in the same directory stay on disk but never reach the table.
-    absl::StatusOr<std::vector<RunSpec>> runs = ExpandRuns(t, o.profile, o.model_override);
-    if (!runs.ok()) return runs.status();
-    std::set<std::string> current;
-    for (const RunSpec& r : *runs) current.insert(RunSpecJson(r));
-    std::vector<RunRecord> kept;
-    for (RunRecord& r : *all_records) {
-      if (current.count(r.spec_json)) kept.push_back(std::move(r));
-    }
-    for (const RunRecord& r : kept) rendered_run_ids[t.id].push_back(r.run_id);
-    exported.push_back({&t, kept});
-    const std::vector<RunRecord>* records = &kept;
+    absl::StatusOr<std::vector<RunRecord>> kept = CurrentRecords(t, o, o.out_dir + "/runs");
+    if (!kept.ok()) return kept.status();
+    for (const RunRecord& r : *kept) rendered_run_ids[t.id].push_back(r.run_id);
+    exported.push_back({&t, *kept});
+    const std::vector<RunRecord>* records = &*kept;
     const RenderedTable rendered = RenderTable(t, *records, Context(o.profile, *records));
+    claims.push_back({t.id, EvaluateClaims(t, *records, o.profile)});
     for (auto [ext, text] : {std::make_pair(".md", &rendered.markdown), std::make_pair(".tex", &rendered.latex),
                              std::make_pair(".csv", &rendered.csv), std::make_pair(".svg", &rendered.svg)}) {
       if (absl::Status s = WriteFileAtomically(tables_dir + "/" + t.id + ext, *text, /*overwrite=*/true); !s.ok()) {
@@ -109,6 +119,8 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
     }
     absl::StrAppend(&all_markdown, rendered.markdown, "\n");
   }
+  // OUT/results.md opens with the claims of its tables, each table's section with the numbers behind them.
+  all_markdown = absl::StrCat(ClaimsSummaryMarkdown(claims), all_markdown);
   if (absl::Status s = WriteFileAtomically(o.out_dir + "/results.md", all_markdown, /*overwrite=*/true);
       !s.ok()) {
     return s;
@@ -144,6 +156,21 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
     absl::StatusOr<std::string> earlier = ReadFile(md_path);
     const std::map<std::string, std::string> kept_sections =
         earlier.ok() ? SectionsById(*earlier) : std::map<std::string, std::string>();
+    // The opening claims table covers every table of the file: those rendered now, and the others from the
+    // records their kept sections were rendered from (the copies beside the file, runs/<id>/).
+    std::vector<TableClaims> all_claims;
+    for (const TableSpec& t : all) {
+      auto rendered =
+          std::find_if(claims.begin(), claims.end(), [&](const TableClaims& c) { return c.table_id == t.id; });
+      if (rendered != claims.end()) {
+        all_claims.push_back(*rendered);
+      } else if (kept_sections.count(t.id)) {
+        absl::StatusOr<std::vector<RunRecord>> committed = CurrentRecords(t, o, (plots / "runs").string());
+        if (!committed.ok()) return committed.status();
+        all_claims.push_back({t.id, EvaluateClaims(t, *committed, o.profile)});
+      }
+    }
+    absl::StrAppend(&doc, ClaimsSummaryMarkdown(all_claims));
     for (const TableSpec& t : all) {
       if (std::none_of(tables.begin(), tables.end(), [&](const TableSpec& r) { return r.id == t.id; })) {
         if (auto it = kept_sections.find(t.id); it != kept_sections.end()) absl::StrAppend(&doc, it->second);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "base/file.h"
 #include "experiment/stages/registry.h"
+#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -153,6 +154,50 @@ absl::StatusOr<ProfileSpec> ParseProfile(const Reader& r, const Json& j, const s
   return p;
 }
 
+// "claims": each names two grid rows and columns with a task (latency columns have no per-example scores to
+// pair, so no claim can use them).
+absl::StatusOr<std::vector<ClaimSpec>> ParseClaims(const Reader& r, const Json& j, const TableSpec& t) {
+  if (!j.is_array()) return r.Error("claims", "expected a list");
+  if (!t.grid) return r.Error("claims", "a table without a \"grid\" has no rows to compare");
+  std::vector<ClaimSpec> claims;
+  std::set<std::string> ids;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string w = absl::StrFormat("claims[%d]", i);
+    const Json& c = j[i];
+    LRB_RETURN_IF_ERROR(r.Keys(c, w, {"id", "text", "source", "better", "than", "columns", "margin"}));
+    ClaimSpec claim;
+    for (auto [key, field] : {std::make_pair("id", &claim.id), std::make_pair("text", &claim.text),
+                              std::make_pair("source", &claim.source), std::make_pair("better", &claim.better),
+                              std::make_pair("than", &claim.than)}) {
+      LRB_RETURN_IF_ERROR(r.Get(c, key, w, field));
+      if (field->empty()) return r.Error(w, absl::StrCat("needs a \"", key, "\""));
+    }
+    if (!ids.insert(claim.id).second) return r.Error(w + ".id", "duplicate claim '" + claim.id + "'");
+    for (auto [key, label] : {std::make_pair("better", &claim.better), std::make_pair("than", &claim.than)}) {
+      const auto& rows = t.grid->rows;
+      if (std::none_of(rows.begin(), rows.end(), [&](const RowSpec& row) { return row.label == *label; })) {
+        return r.Error(absl::StrCat(w, ".", key), "no grid row labelled '" + *label + "'");
+      }
+    }
+    if (claim.better == claim.than) return r.Error(w, "\"better\" and \"than\" name the same row");
+    LRB_RETURN_IF_ERROR(r.Strings(c, "columns", w, &claim.columns));
+    for (const std::string& name : claim.columns) {
+      auto col = std::find_if(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& x) { return x.name == name; });
+      if (col == t.columns.end()) return r.Error(w + ".columns", "no column named '" + name + "'");
+      if (col->task.empty()) {
+        return r.Error(w + ".columns", "column '" + name + "' has no task (published values only)");
+      }
+      if (absl::StatusOr<Metric> m = ParseMetric(col->metric); m.ok() && IsLatencyMetric(*m)) {
+        return r.Error(w + ".columns", "column '" + name + "' is a latency: no per-example scores to compare");
+      }
+    }
+    LRB_RETURN_IF_ERROR(r.Get(c, "margin", w, &claim.margin));
+    if (!std::isfinite(claim.margin) || claim.margin < 0) return r.Error(w + ".margin", "expected a number >= 0");
+    claims.push_back(std::move(claim));
+  }
+  return claims;
+}
+
 }  // namespace
 
 absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std::string& path) {
@@ -161,7 +206,7 @@ absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std
   Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
   if (j.is_discarded()) return absl::InvalidArgumentError(path + ": not valid JSON");
   LRB_RETURN_IF_ERROR(r.Keys(j, "spec", {"id", "title", "source", "setting", "notes", "status", "columns", "scale",
-                                         "published", "grid", "profiles"}));
+                                         "published", "grid", "profiles", "claims"}));
   TableSpec t;
   t.path = path;
   LRB_RETURN_IF_ERROR(r.Get(j, "id", "spec", &t.id));
@@ -234,6 +279,11 @@ absl::StatusOr<TableSpec> ParseTableSpec(const std::string& json_text, const std
     t.grid = std::move(*grid);
   }
   if (t.status == TableStatus::kMeasured && !t.grid) return r.Error("spec", "a measured table needs a \"grid\"");
+  if (j.contains("claims")) {
+    absl::StatusOr<std::vector<ClaimSpec>> claims = ParseClaims(r, j["claims"], t);
+    if (!claims.ok()) return claims.status();
+    t.claims = std::move(*claims);
+  }
   if (j.contains("profiles")) {
     if (!j["profiles"].is_object()) return r.Error("profiles", "expected an object");
     for (const auto& [name, value] : j["profiles"].items()) {

@@ -71,6 +71,16 @@ struct ProfileSpec {
   std::optional<std::vector<int64_t>> seeds;     // replaces the grid's seeds
 };
 
+// A published finding the table's grid can test (results/README.md, "claims"): grid row `better` scores at
+// least as high as grid row `than` on each of `columns`, or, with a `margin` M (table points, after the scale),
+// is worse by no more than M. Evaluated on the records by experiment/report/claims.h; not part of any run's id.
+struct ClaimSpec {
+  std::string id, text, source;
+  std::string better, than;          // grid row labels
+  std::vector<std::string> columns;  // column names, each with a task; empty: every measured column
+  double margin = 0;                 // >= 0
+};
+
 // Whether the suite measures a table ("status": "measured", the default) or only shows its published rows
 // ("pending").
 enum class TableStatus { kMeasured, kPending };
@@ -83,6 +93,7 @@ struct TableSpec {
   std::vector<ColumnSpec> columns;
   std::vector<PublishedRow> published;
   std::optional<GridSpec> grid;
+  std::vector<ClaimSpec> claims;
   std::map<std::string, ProfileSpec> profiles;
   std::string path;  // the file it came from
 };

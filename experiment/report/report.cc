@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "experiment/report/cells.h"
+#include "experiment/report/claims.h"
 #include "experiment/report/svg_plot.h"
 #include "experiment/stages/registry.h"
 #include "methods/budget.h"
@@ -54,6 +55,7 @@ struct TableModel {
   std::vector<Group> groups;
   std::vector<std::string> footnotes;  // in table order, without duplicates
   PlotSpec plot;
+  std::string claims;  // the claims block the markdown opens with (experiment/report/claims.h)
 };
 
 double Round(double v, int decimals) {
@@ -358,6 +360,7 @@ TableModel BuildModel(const TableSpec& spec, const std::vector<RunRecord>& recor
   TableModel model;
   if (!spec.published.empty()) model.groups.push_back(PublishedGroup(spec, model));
   AddMeasured(spec, records, context, model);
+  model.claims = ClaimsMarkdown(EvaluateClaims(spec, records, context.profile));
   model.plot.title = spec.id.empty() ? spec.title : absl::StrCat(spec.id, ". ", spec.title);
   const bool peft = spec.grid && std::any_of(spec.grid->rows.begin(), spec.grid->rows.end(),
                                             [](const RowSpec& r) { return TrainsASubset(r.stages); });
@@ -508,6 +511,7 @@ std::string Markdown(const TableSpec& spec, const TableModel& model, const Rende
   std::string out = absl::StrCat("## ", spec.id.empty() ? "" : absl::StrCat(spec.id, ". "), MarkdownEscape(spec.title),
                                  "\n\n");
   if (!spec.source.empty()) absl::StrAppend(&out, "Source: ", spec.source, "\n\n");
+  out += model.claims;
   if (!spec.setting.empty()) absl::StrAppend(&out, spec.setting, "\n\n");
 
   const std::vector<std::string> header = Header(spec);

@@ -38,6 +38,9 @@ struct RenderedTable {
 // failed run shows "failed" (its error in a footnote "[row / task]: error"), status "no_data" shows "n/a"
 // (footnote "no data for TASK (give --data_dir)"), a column without task "—", a missing record
 // "pending"; a spec with status "pending" has one measured row "pending (issue #7)".
+//
+// The markdown opens (under the heading and source) with the spec's claims and their verdicts on `records`
+// (experiment/report/claims.h).
 RenderedTable RenderTable(const TableSpec& spec, const std::vector<RunRecord>& records,
                           const RenderContext& context);
 
