@@ -22,6 +22,7 @@ void AddFinetune(CommandLine& line);   // a checkpoint fine-tuned and scored on 
 void AddTokenize(CommandLine& line);   // JSON lines of texts through a tokenizer
 void AddScore(CommandLine& line);      // a predictions file against gold labels
 void AddReproduce(CommandLine& line);  // the paper tables' grids, run and rendered
+void AddCompare(CommandLine& line);    // a head against a base: accuracy deltas, speed ratios, regressions
 void AddDemo(CommandLine& line);       // every method on synthetic layers
 
 // The budget flags of decompose and compress: exactly one of --rank, --param_ratio, --bits.

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
                           lrb::MethodsAndTasks());
     for (void (*add)(lrb::CommandLine&) :
          {lrb::AddDecompose, lrb::AddCompress, lrb::AddExport, lrb::AddForward, lrb::AddFinetune, lrb::AddTokenize,
-          lrb::AddScore, lrb::AddReproduce, lrb::AddDemo}) {
+          lrb::AddScore, lrb::AddReproduce, lrb::AddCompare, lrb::AddDemo}) {
       add(line);
     }
     return line.Run(argc, argv);

@@ -1,7 +1,7 @@
 // `lrbench reproduce`: runs the grids of the paper tables (results/papers/*.json) for a profile, resumably
 // (experiment/runner.h), and renders every table (markdown, LaTeX, CSV, SVG) from all records found
-// (experiment/publish.h), so shards merge by running this again with --render_only. With --golden=DIR the
-// rendered CSVs must match DIR/<table>.csv within --tolerance (CI's smoke check). This file reads the flags.
+// (experiment/publish.h), so shards merge by running this again with --render_only. Comparing two runs' records
+// (CI's smoke check against results/golden/smoke) is `lrbench compare`. This file reads the flags.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -49,9 +49,8 @@ absl::StatusOr<int> ShardFlag(const std::optional<int>& flag, const char* env, i
 
 struct ReproduceArgs {
   std::string profile = "default", device = "cpu", kernels = "onednn", tables = "all";
-  std::optional<std::string> model, data_dir, out, tasks, specs, golden, results_md;
+  std::optional<std::string> model, data_dir, out, tasks, specs, results_md;
   std::optional<int> shard_index, shard_count;
-  double tolerance = 0.5;
   bool render_only = false;
   bool rerun_unscored = false;
 };
@@ -84,7 +83,6 @@ absl::Status Reproduce(const ReproduceArgs& a) {
     if (options.tasks.empty()) return absl::InvalidArgumentError("--tasks is empty: name task ids, e.g. glue/rte");
   }
   const std::optional<std::string>& specs_flag = a.specs;
-  const std::optional<std::string>& golden = a.golden;
   const std::optional<std::string>& results_md = a.results_md;
   absl::StatusOr<int> shard_index = ShardFlag(a.shard_index, "TEST_SHARD_INDEX", 0);
   absl::StatusOr<int> shard_count = ShardFlag(a.shard_count, "TEST_TOTAL_SHARDS", 1);
@@ -93,10 +91,6 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   options.shard_index = *shard_index;
   options.shard_count = *shard_count;
   options.rerun_unscored = a.rerun_unscored;
-  const double tolerance = a.tolerance;
-  if (golden && !std::filesystem::is_directory(UserPath(*golden))) {
-    return absl::NotFoundError("--golden=" + *golden + " is not a directory");
-  }
   if (const char* status_file = std::getenv("TEST_SHARD_STATUS_FILE"); status_file != nullptr) {
     (void)WriteFileAtomically(status_file, "", /*overwrite=*/true);  // tells Bazel this test shards
   }
@@ -144,19 +138,11 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   publish.out_dir = options.out_dir;
   publish.profile = options.profile;
   publish.model_override = options.model_override;
-  if (golden) publish.golden_dir = UserPath(*golden);
-  publish.tolerance = tolerance;
   if (results_md) publish.results_md = UserPath(*results_md);
   absl::StatusOr<PublishedTables> published = PublishTables(tables, *all, publish);
   if (!published.ok()) return published.status();
-  const std::vector<std::string>& mismatches = published->mismatches;
   std::printf("tables: %s (markdown, LaTeX, CSV, SVG); all tables: %s\n", published->tables_dir.c_str(),
               published->results_md.c_str());
-  if (!mismatches.empty()) {
-    for (const std::string& m : mismatches) std::fprintf(stderr, "golden mismatch: %s\n", m.c_str());
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%zu cell(s) differ from %s (tolerance %g)", mismatches.size(), *golden, tolerance));
-  }
   return absl::OkStatus();
 }
 
@@ -183,8 +169,6 @@ renders the tables beside the published rows (results/README.md). CPU inference 
   flags.Switch("render_only", &a->render_only, "Render the tables from the records found, run nothing");
   flags.Switch("rerun_unscored", &a->rerun_unscored,
                "Also re-run recorded runs whose records keep no per-example scores (older records), for intervals");
-  flags.Text("golden", &a->golden, "Check the rendered CSVs against DIR/<table>.csv")->type_name("DIR");
-  flags.Number("tolerance", &a->tolerance, "Largest difference from --golden, per cell", 0);
   flags.Text("results_md", &a->results_md, "Also write the committed rendering (plots, records beside it)")
       ->type_name("FILE");
   flags.Text("specs", &a->specs, "The table specs (default: results/papers)")->type_name("DIR");

@@ -12,12 +12,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/file.h"
-#include "experiment/golden.h"
 #include "experiment/record.h"
 #include "experiment/report/claims.h"
 #include "experiment/report/exports.h"
 #include "experiment/report/report.h"
-#include "tasks/metric.h"
 
 namespace lrb {
 namespace {
@@ -98,9 +96,8 @@ absl::StatusOr<std::vector<RunRecord>> CurrentRecords(const TableSpec& t, const 
 
 absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tables, const std::vector<TableSpec>& all,
                                               const PublishOptions& o) {
-  // Render every table from every record under OUT (all shards), and check against the golden tables.
+  // Render every table from every record under OUT (all shards).
   std::string all_markdown;
-  std::vector<std::string> mismatches;
   std::map<std::string, std::vector<std::string>> rendered_run_ids;  // table id -> the records it renders
   std::vector<TableClaims> claims;  // of the tables rendered, in their order
   const std::string tables_dir = o.out_dir + "/tables";
@@ -121,18 +118,6 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
       }
     }
     absl::StrAppend(&all_markdown, rendered.markdown, "\n");
-    if (o.golden_dir) {
-      const std::string path = *o.golden_dir + "/" + t.id + ".csv";
-      absl::StatusOr<std::string> want = ReadFile(path);
-      if (!want.ok()) return want.status();
-      std::vector<std::string> timing;  // latencies differ between machines and runs: not compared
-      for (const ColumnSpec& c : t.columns) {
-        if (absl::StatusOr<Metric> m = ParseMetric(c.metric); m.ok() && IsLatencyMetric(*m)) timing.push_back(c.name);
-      }
-      for (const std::string& d : CompareCsv(rendered.csv, *want, o.tolerance, timing)) {
-        mismatches.push_back(t.id + ": " + d);
-      }
-    }
   }
   // OUT/results.md opens with the claims of its tables, each table's section with the numbers behind them.
   all_markdown = absl::StrCat(ClaimsSummaryMarkdown(claims), all_markdown);
@@ -148,7 +133,6 @@ absl::StatusOr<PublishedTables> PublishTables(const std::vector<TableSpec>& tabl
   PublishedTables out;
   out.tables_dir = tables_dir;
   out.results_md = o.out_dir + "/results.md";
-  out.mismatches = std::move(mismatches);
   if (o.results_md) {
     // The committed copy (docs/results.md for the default profile, docs/results-<profile>.md for another): a
     // header, then each table with its plot beside it in the folder named like the file (results/<id>.svg,

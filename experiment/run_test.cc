@@ -1,4 +1,4 @@
-// Specs (parsing, validation, expansion), golden comparison, and the runner end to end on the embedded
+// Specs (parsing, validation, expansion) and the runner end to end on the embedded
 // bert-mini with a few RTE examples: records, resumption, sharding, failed and no-data runs.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,7 +20,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "base/file.h"
-#include "experiment/golden.h"
 #include "experiment/provenance.h"
 #include "experiment/record.h"
 #include "experiment/runner.h"
@@ -329,19 +328,6 @@ TEST(TableSpec, PaperTablesAreConsistent) {
       EXPECT_TRUE(ExpandRuns(t, name, "").ok()) << t.id << " " << name;
     }
   }
-}
-
-TEST(CompareCsv, ToleranceMissingRowsTextAndIgnoredColumns) {
-  const std::string golden = "group,row,A,ms\nmeasured,x,50.00,3.1\nmeasured,y,n/a,2\n";
-  EXPECT_TRUE(CompareCsv("group,row,A,ms\nmeasured,x,50.40,9.9\nmeasured,y,n/a,7\n", golden, 0.5, {"ms"}).empty());
-  std::vector<std::string> d = CompareCsv("group,row,A,ms\nmeasured,x,51.00,3.1\n", golden, 0.5, {"ms"});
-  ASSERT_EQ(d.size(), 2u);
-  EXPECT_THAT(d[0], HasSubstr("row 'measured / x', column 'A': 51.00 vs golden 50.00"));
-  EXPECT_THAT(d[1], HasSubstr("row 'measured / y' is missing"));
-  EXPECT_THAT(CompareCsv("group,row,A,ms\nmeasured,x,failed,3.1\nmeasured,y,n/a,2\n", golden, 0.5)[0],
-              HasSubstr("'failed' vs golden '50.00'"));
-  EXPECT_FALSE(CompareCsv("group,row,B,ms\n", golden, 0.5).empty());
-  EXPECT_TRUE(CompareCsv("a,\"b,c\"\n1,\"x\"\"y\"\n", "a,\"b,c\"\n1,\"x\"\"y\"\n", 0).empty());
 }
 
 TEST(RunRecord, JsonRoundTrip) {

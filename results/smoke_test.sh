@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI's reproduction check: every table's smoke profile (deterministic seeds, a few hundred examples, one
-# thread under Bazel), rendered and compared with results/golden/smoke/<table>.csv within 2 points (about
-# 2 of the 128 evaluation examples; latency columns are not compared). It also writes the committed-style
+# thread under Bazel), its records compared with the committed golden records (results/golden/smoke/runs/) by
+# `lrbench compare`, which fails on a regression: a drop of more than 1 point whose paired bootstrap interval
+# over the 128 evaluation examples lies below zero, or a run that failed. It also writes the committed-style
 # rendering (what --results_md does for docs/results.md) and checks that every plot it links exists in the
 # folder named like the file, that the records each table renders are copied there (runs/<table>/,
 # replacing what an earlier rendering left), and that rendering one table again rewrites only its section.
@@ -10,9 +11,15 @@ out="${TEST_TMPDIR:-/tmp}/smoke"
 rm -rf "$out"
 mkdir -p "$out/doc/results-smoke/runs/t1"
 echo '{}' > "$out/doc/results-smoke/runs/t1/0000000000000000.json"  # an earlier rendering's record
-cli/lrbench reproduce --profile=smoke --out="$out" --golden=results/golden/smoke --tolerance=2 \
-  --results_md="$out/doc/results-smoke.md"
+cli/lrbench reproduce --profile=smoke --out="$out" --results_md="$out/doc/results-smoke.md"
 cat "$out"/results.md
+status=0
+cli/lrbench compare --base=results/golden/smoke --head="$out" --out="$out/compare.md" || status=$?
+cat "$out/compare.md"
+if [[ $status -ne 0 ]]; then
+  echo "FAIL: lrbench compare found a regression against results/golden/smoke (exit status $status)" >&2
+  exit 1
+fi
 doc="$out/doc/results-smoke.md"
 links=$(grep -o '](results-smoke/t[0-9]*\.svg)' "$doc" | sed 's/^](//; s/)$//')
 if [[ $(echo "$links" | grep -c .) -ne $(grep -c '^## t[0-9]' "$doc") ]]; then
