@@ -191,11 +191,12 @@ void AddFinetune(CommandLine& line) {
 Fine-tunes on the task's train split with the head it needs (a classifier with the task's labels or a one-output
 regression head on BERT/DistilBERT/RoBERTa, initialised when the checkpoint has none; T5 sequence-to-sequence
 with teacher forcing), AdamW with decoupled weight decay (none on biases and LayerNorm), linear decay, gradient
-clipping, seeded length-bucketed batches (--sampler=random: the Hugging Face Trainer's random batches); dev loss each epoch with progress and ETA on stderr; then scores the
-evaluation split with the task's metrics (T5: generated text, greedy or beam). Saves model, tokenizer,
-predictions_<split> (the format `lrbench score` reads) and finetune.json to DIR. --dump_encoded instead writes
-the encoded splits (encoded_<split>.jsonl: input_ids, token_type_ids, label per line, exactly what training and
-evaluation use) to DIR and stops before loading the model.)");
+clipping, seeded length-bucketed batches (--sampler=random: the Hugging Face Trainer's random batches); dev loss
+each epoch with progress and ETA on stderr; then scores the evaluation split with the task's metrics (T5:
+generated text, greedy or beam). Saves model, tokenizer, predictions_<split> (the format `lrbench score` reads)
+and finetune.json to DIR. --dump_encoded instead writes the encoded splits (encoded_<split>.jsonl: input_ids,
+token_type_ids, label per line, exactly what training and evaluation use) to DIR and stops before loading the
+model.)");
   auto a = std::make_shared<FinetuneArgs>();
   FinetuneRecipe& r = a->recipe;
   flags.Path("model", &a->model_dir, "The checkpoint directory", "DIR")->required();
