@@ -2,12 +2,16 @@
 // (every --help, both flag forms): the built binary on files the test writes, good input and bad.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -392,9 +396,42 @@ TEST(FinetuneCommandTest, FineTunesScoresAndSavesAReloadableModel) {
   // The saved model reloads with its classifier: fine-tuning it again needs no new head.
   const std::string again = Fresh("wnli_again");
   r = Lrbench(absl::StrCat("finetune --model=", out, " --task=glue/wnli --output=", again,
-                           " --epochs=1 --max_train_examples=32 --max_length=32"));
+                           " --epochs=1 --max_train_examples=32 --max_length=32 --sampler=random"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("initialised: none"), std::string::npos) << r.err;
+  EXPECT_NE(Slurp(again + "/finetune.json").find("\"sampler\": \"random\""), std::string::npos);
+  EXPECT_NE(json.find("\"sampler\": \"bucketed\""), std::string::npos) << json;
+}
+
+// --dump_encoded writes the encoded splits training and evaluation use (a pair task: [CLS] a [SEP] b [SEP]
+// with token types 0 then 1) and stops before loading the model.
+TEST(FinetuneCommandTest, DumpEncodedWritesTheSplitsAndTrainsNothing) {
+  const std::string out = Fresh("wnli_encoded");
+  ToolRun r = Lrbench(absl::StrCat("finetune --model=third_party/embedded/models/bert-mini-mlm --task=glue/wnli",
+                                   " --output=", out, " --max_train_examples=16 --max_length=32 --dump_encoded"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/finetune.json"));
+  for (const auto& [split, count] : {std::pair<std::string, int>{"train", 16}, {"dev", 71}}) {
+    std::ifstream in(out + "/encoded_" + split + ".jsonl");
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) {
+      ++lines;
+      const nlohmann::json j = nlohmann::json::parse(line);
+      const std::vector<int64_t> ids = j.at("input_ids"), types = j.at("token_type_ids");
+      ASSERT_EQ(ids.size(), types.size()) << line;
+      ASSERT_LE(ids.size(), 32u) << line;
+      EXPECT_EQ(ids.front(), 101) << line;  // [CLS]
+      EXPECT_EQ(ids.back(), 102) << line;   // [SEP]
+      EXPECT_EQ(std::count(ids.begin(), ids.end(), 102), 2) << line;
+      const size_t first_sep = std::find(ids.begin(), ids.end(), 102) - ids.begin();
+      for (size_t t = 0; t < types.size(); ++t) EXPECT_EQ(types[t], t <= first_sep ? 0 : 1) << line;
+      const float label = j.at("label");
+      EXPECT_TRUE(label == 0 || label == 1) << line;
+    }
+    EXPECT_EQ(lines, count) << split;
+  }
 }
 
 TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
@@ -428,6 +465,8 @@ TEST(FinetuneCommandTest, BadInputIsOneLineAndKeepsTheOutput) {
             "split test of glue/rte has no gold labels; train on train"},
            {"finetune" + bert + " --task=glue/rte --overwrite --num_beams=0 --output=" + out,
             "--num_beams=0: expected an integer >= 1"},
+           {"finetune" + bert + " --task=glue/rte --overwrite --sampler=shuffled --output=" + out,
+            "--sampler: sampler 'shuffled' is not one of bucketed, random"},
        }) {
     ToolRun r = Lrbench(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -37,9 +38,21 @@ struct FinetuneArgs {
   int64_t max_target_length = TaskDataOptions().encode.max_target_length;
   int64_t max_train_examples = 0, max_eval_examples = 0, num_beams = 1;
   int threads = 0;
-  std::string train_split, eval_split, device = "cpu";
-  bool overwrite = false;
+  std::string train_split, eval_split, device = "cpu", sampler = SamplerName(Sampler::kBucketed);
+  bool overwrite = false, dump_encoded = false;
 };
+
+// One JSON line per example, in split order: the exact token ids, token types and label training and
+// evaluation use (what an outside reference implementation trains on).
+absl::Status WriteEncoded(const std::vector<Example>& examples, const std::string& path, bool overwrite) {
+  std::string out;
+  for (const Example& e : examples) {
+    nlohmann::json j = {{"input_ids", e.input_ids}, {"token_type_ids", e.token_type_ids}, {"label", e.label}};
+    if (!e.target_ids.empty()) j["target_ids"] = e.target_ids;
+    out += j.dump() + "\n";
+  }
+  return WriteFileAtomically(path, out, overwrite);
+}
 
 absl::Status Finetune(const FinetuneArgs& a) {
   const std::optional<std::string>& model_dir = a.model_dir;
@@ -52,7 +65,10 @@ absl::Status Finetune(const FinetuneArgs& a) {
   if (!task.ok()) return task.status();
   const bool seq2seq = (*task)->kind == TaskKind::kSequenceToSequence;
 
-  const FinetuneRecipe& recipe = a.recipe;
+  FinetuneRecipe recipe = a.recipe;
+  absl::StatusOr<Sampler> sampler = ParseSampler(a.sampler);
+  if (!sampler.ok()) return absl::InvalidArgumentError(absl::StrCat("--sampler: ", sampler.status().message()));
+  recipe.sampler = *sampler;
   TaskDataOptions data_options;
   data_options.encode.max_length = a.max_length.value_or(DefaultMaxLength(seq2seq));
   data_options.encode.max_target_length = a.max_target_length;
@@ -85,6 +101,18 @@ absl::Status Finetune(const FinetuneArgs& a) {
   if (!family.ok()) return family.status();
   absl::StatusOr<TaskData> data = LoadTaskData(**task, *family, *model_dir, data_options);
   if (!data.ok()) return data.status();
+  if (a.dump_encoded) {
+    std::filesystem::create_directories(*output);
+    for (const auto& [split, examples] : {std::pair<const std::string&, const std::vector<Example>&>{
+                                              data->train_split, data->train},
+                                          {data->eval_split, data->eval}}) {
+      const std::string path = *output + "/encoded_" + split + ".jsonl";
+      if (absl::Status s = WriteEncoded(examples, path, a.overwrite); !s.ok()) return s;
+      std::fprintf(stderr, "lrbench finetune: %zu encoded %s examples written to %s\n", examples.size(), split.c_str(),
+                   path.c_str());
+    }
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(*model_dir, TaskLoadOptions(**task, device, recipe.seed));
   if (!model.ok()) return model.status();
   std::fprintf(stderr, "lrbench finetune: %s on %s (%zu train from %s, %zu %s) on %s; %s\n", model_dir->c_str(),
@@ -131,6 +159,7 @@ absl::Status Finetune(const FinetuneArgs& a) {
   j["recipe"] = {{"epochs", recipe.epochs}, {"lr", recipe.learning_rate}, {"batch_size", recipe.batch_size},
                  {"weight_decay", recipe.weight_decay}, {"warmup_ratio", recipe.warmup_ratio},
                  {"max_grad_norm", recipe.max_grad_norm}, {"seed", recipe.seed},
+                 {"sampler", SamplerName(recipe.sampler)},
                  {"optimizer", "AdamW(0.9, 0.999, 1e-8), linear decay"}};
   j["steps"] = report->steps;
   j["seconds"] = report->seconds;
@@ -162,9 +191,12 @@ void AddFinetune(CommandLine& line) {
 Fine-tunes on the task's train split with the head it needs (a classifier with the task's labels or a one-output
 regression head on BERT/DistilBERT/RoBERTa, initialised when the checkpoint has none; T5 sequence-to-sequence
 with teacher forcing), AdamW with decoupled weight decay (none on biases and LayerNorm), linear decay, gradient
-clipping, seeded length-bucketed batches; dev loss each epoch with progress and ETA on stderr; then scores the
-evaluation split with the task's metrics (T5: generated text, greedy or beam). Saves model, tokenizer,
-predictions_<split> (the format `lrbench score` reads) and finetune.json to DIR.)");
+clipping, seeded length-bucketed batches (--sampler=random: the Hugging Face Trainer's random batches); dev loss
+each epoch with progress and ETA on stderr; then scores the evaluation split with the task's metrics (T5:
+generated text, greedy or beam). Saves model, tokenizer, predictions_<split> (the format `lrbench score` reads)
+and finetune.json to DIR. --dump_encoded instead writes the encoded splits (encoded_<split>.jsonl: input_ids,
+token_type_ids, label per line, exactly what training and evaluation use) to DIR and stops before loading the
+model.)");
   auto a = std::make_shared<FinetuneArgs>();
   FinetuneRecipe& r = a->recipe;
   flags.Path("model", &a->model_dir, "The checkpoint directory", "DIR")->required();
@@ -177,6 +209,8 @@ predictions_<split> (the format `lrbench score` reads) and finetune.json to DIR.
   flags.Number("warmup_ratio", &r.warmup_ratio, "Share of the steps warming the learning rate up, in [0, 1]");
   flags.Number("max_grad_norm", &r.max_grad_norm, "Gradient clipping norm");
   flags.Number("seed", &r.seed, "Seeds the head, the batches and dropout");
+  flags.Text("sampler", &a->sampler, "Training batches: bucketed (by length) or random (as HF's Trainer)")
+      ->type_name("NAME");
   flags.Number("log_every", &r.log_every, "Steps between progress lines (0: none)", 0);
   flags.Number("max_length", &a->max_length, "Tokens per input", 2)->default_str("128 (T5: 512)");
   flags.Number("max_target_length", &a->max_target_length, "Tokens per target (T5)", 1);
@@ -194,6 +228,7 @@ predictions_<split> (the format `lrbench score` reads) and finetune.json to DIR.
   flags.Path("tokenizer", &a->tokenizer, "The tokenizer file (default: the checkpoint's)", "FILE");
   flags.Number("threads", &a->threads, "Tokenizer threads (0: every core)", 0);
   flags.Switch("overwrite", &a->overwrite, "Replace a non-empty output directory");
+  flags.Switch("dump_encoded", &a->dump_encoded, "Write the encoded splits to DIR and stop (no training)");
   flags.Runs([a] { return Finetune(*a); });
 }
 

@@ -9,9 +9,13 @@
 namespace lrb {
 namespace {
 
+// The numeric recipe keys (a profile may override them), and every key a recipe object may have.
 constexpr std::initializer_list<const char*> kRecipeKeys = {
     "epochs", "lr", "batch_size", "max_length", "max_target_length", "seed", "weight_decay", "warmup_ratio",
     "max_grad_norm"};
+constexpr std::initializer_list<const char*> kRecipeObjectKeys = {
+    "epochs", "lr", "batch_size", "max_length", "max_target_length", "seed", "weight_decay", "warmup_ratio",
+    "max_grad_norm", "sampler"};
 
 }  // namespace
 
@@ -72,7 +76,7 @@ absl::Status CheckRecipeField(const SpecReader& r, const std::string& where, con
 }  // namespace
 
 absl::StatusOr<RecipeSpec> SpecReader::Recipe(const Json& j, const std::string& where, RecipeSpec recipe) const {
-  LRB_RETURN_IF_ERROR(Keys(j, where, kRecipeKeys));
+  LRB_RETURN_IF_ERROR(Keys(j, where, kRecipeObjectKeys));
   LRB_RETURN_IF_ERROR(Get(j, "epochs", where, &recipe.epochs));
   LRB_RETURN_IF_ERROR(Get(j, "lr", where, &recipe.learning_rate));
   LRB_RETURN_IF_ERROR(Get(j, "batch_size", where, &recipe.batch_size));
@@ -82,6 +86,11 @@ absl::StatusOr<RecipeSpec> SpecReader::Recipe(const Json& j, const std::string& 
   LRB_RETURN_IF_ERROR(Get(j, "weight_decay", where, &recipe.weight_decay));
   LRB_RETURN_IF_ERROR(Get(j, "warmup_ratio", where, &recipe.warmup_ratio));
   LRB_RETURN_IF_ERROR(Get(j, "max_grad_norm", where, &recipe.max_grad_norm));
+  std::string sampler = SamplerName(recipe.sampler);
+  LRB_RETURN_IF_ERROR(Get(j, "sampler", where, &sampler));
+  absl::StatusOr<Sampler> parsed = ParseSampler(sampler);
+  if (!parsed.ok()) return Error(where + ".sampler", std::string(parsed.status().message()));
+  recipe.sampler = *parsed;
   for (const auto& [key, value] : std::initializer_list<std::pair<const char*, double>>{
            {"epochs", recipe.epochs},
            {"lr", recipe.learning_rate},
@@ -127,15 +136,18 @@ absl::Status SpecReader::RecipeOverrides(const Json& j, const std::string& where
 }
 
 nlohmann::json RecipeToJson(const RecipeSpec& r) {
-  return {{"epochs", r.epochs},
-          {"lr", r.learning_rate},
-          {"batch_size", r.batch_size},
-          {"max_length", r.max_length},
-          {"max_target_length", r.max_target_length},
-          {"seed", r.seed},
-          {"weight_decay", r.weight_decay},
-          {"warmup_ratio", r.warmup_ratio},
-          {"max_grad_norm", r.max_grad_norm}};
+  nlohmann::json j = {{"epochs", r.epochs},
+                      {"lr", r.learning_rate},
+                      {"batch_size", r.batch_size},
+                      {"max_length", r.max_length},
+                      {"max_target_length", r.max_target_length},
+                      {"seed", r.seed},
+                      {"weight_decay", r.weight_decay},
+                      {"warmup_ratio", r.warmup_ratio},
+                      {"max_grad_norm", r.max_grad_norm}};
+  // Only when not the default, so that the ids of runs recorded before the key existed stay the same.
+  if (r.sampler != Sampler::kBucketed) j["sampler"] = SamplerName(r.sampler);
+  return j;
 }
 
 std::string RecipeJson(const RecipeSpec& recipe) { return RecipeToJson(recipe).dump(); }

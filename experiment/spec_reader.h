@@ -80,7 +80,9 @@ class SpecReader {
   std::string path_;
 };
 
-// The canonical JSON of a recipe (every field), part of run ids and cache keys.
+// The canonical JSON of a recipe (every field; "sampler" only when not "bucketed", so that a default recipe's
+// JSON, and with it the ids of runs recorded before the key existed, stays as it was), part of run ids and
+// cache keys.
 nlohmann::json RecipeToJson(const RecipeSpec& recipe);
 std::string RecipeJson(const RecipeSpec& recipe);
 // A profile's overrides (RecipeOverrides) applied to a recipe.

@@ -11,7 +11,7 @@ PACKAGES=(
   libdnnl-dev libtorch-dev                                        # kernels and the model runtime
   libsentencepiece-dev libutf8proc-dev                            # tokenizers
   libgtest-dev libgmock-dev libbenchmark-dev                      # tests and benchmarks
-  python3-torch python3-numpy                                     # PyTorch reference in the benchmarks
+  python3-torch python3-numpy python3-scipy python3-sklearn        # PyTorch references (benchmarks, fidelity study)
 )
 
 missing=()

@@ -173,29 +173,6 @@ absl::Status CheckExamples(const std::vector<Example>& examples, const ModelConf
   return absl::OkStatus();
 }
 
-// Batches of similar length (Hugging Face's group_by_length, simplified): a seeded shuffle, then
-// groups of `bucket` batches sorted by length, then the batch order shuffled again. Less padding,
-// the same examples per epoch.
-std::vector<std::vector<int64_t>> EpochBatches(const std::vector<Example>& examples, int64_t batch_size,
-                                               int64_t bucket, std::mt19937_64& rng) {
-  std::vector<int64_t> order(examples.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), rng);
-  const int64_t group = std::max<int64_t>(1, bucket) * batch_size;
-  for (size_t start = 0; start < order.size(); start += group) {
-    auto end = order.begin() + std::min(order.size(), start + group);
-    std::stable_sort(order.begin() + start, end, [&](int64_t a, int64_t b) {
-      return examples[a].input_ids.size() > examples[b].input_ids.size();
-    });
-  }
-  std::vector<std::vector<int64_t>> batches;
-  for (size_t start = 0; start < order.size(); start += batch_size) {
-    batches.emplace_back(order.begin() + start, order.begin() + std::min(order.size(), start + batch_size));
-  }
-  std::shuffle(batches.begin(), batches.end(), rng);
-  return batches;
-}
-
 }  // namespace
 
 absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& examples,
@@ -280,6 +257,42 @@ absl::StatusOr<Evaluation> Evaluate(Model& model, const std::vector<Example>& ex
   return Evaluate(model, examples, options);
 }
 
+absl::StatusOr<Sampler> ParseSampler(absl::string_view name) {
+  if (name == "bucketed") return Sampler::kBucketed;
+  if (name == "random") return Sampler::kRandom;
+  return absl::InvalidArgumentError(
+      absl::StrFormat("sampler '%s' is not one of bucketed, random", std::string(name)));
+}
+
+const char* SamplerName(Sampler sampler) { return sampler == Sampler::kRandom ? "random" : "bucketed"; }
+
+// kBucketed: batches of similar length (Hugging Face's group_by_length, simplified): a seeded shuffle, then
+// groups of `bucket_batches` batches sorted by length, then the batch order shuffled again. Less padding,
+// the same examples per epoch. kRandom: the shuffle cut into consecutive batches (RandomSampler).
+std::vector<std::vector<int64_t>> EpochBatches(const std::vector<Example>& examples, const FinetuneRecipe& recipe,
+                                               std::mt19937_64& rng) {
+  const int64_t batch_size = recipe.batch_size;
+  std::vector<int64_t> order(examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  const bool bucketed = recipe.sampler == Sampler::kBucketed;
+  if (bucketed) {
+    const int64_t group = std::max<int64_t>(1, recipe.bucket_batches) * batch_size;
+    for (size_t start = 0; start < order.size(); start += group) {
+      auto end = order.begin() + std::min(order.size(), start + group);
+      std::stable_sort(order.begin() + start, end, [&](int64_t a, int64_t b) {
+        return examples[a].input_ids.size() > examples[b].input_ids.size();
+      });
+    }
+  }
+  std::vector<std::vector<int64_t>> batches;
+  for (size_t start = 0; start < order.size(); start += batch_size) {
+    batches.emplace_back(order.begin() + start, order.begin() + std::min(order.size(), start + batch_size));
+  }
+  if (bucketed) std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
+}
+
 std::string FormatDuration(double seconds) {
   const int64_t s = static_cast<int64_t>(seconds);
   return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, s / 60 % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
@@ -309,7 +322,7 @@ absl::Status CheckRecipe(const FinetuneRecipe& recipe) {
 namespace {
 
 // The training loop of Finetune and Distill: AdamW with decoupled weight decay, linear warm-up and decay,
-// clipping, length-bucketed batches, progress lines, the after_step hook, dev evaluation per epoch.
+// clipping, the recipe's sampler (length-bucketed or random batches), progress lines, the after_step hook, dev evaluation per epoch.
 absl::StatusOr<FinetuneReport> TrainLoop(Model& model, const std::vector<Example>& train,
                                          const std::vector<Example>& dev, const FinetuneRecipe& recipe,
                                          const ProgressSink& progress, const BatchLoss& batch_loss) {
@@ -350,7 +363,7 @@ absl::StatusOr<FinetuneReport> TrainLoop(Model& model, const std::vector<Example
       impl.module->train();
       double loss_sum = 0;  // over `weight` examples or target tokens
       int64_t seen = 0, weight = 0;
-      for (const std::vector<int64_t>& indices : EpochBatches(train, recipe.batch_size, recipe.bucket_batches, rng)) {
+      for (const std::vector<int64_t>& indices : EpochBatches(train, recipe, rng)) {
         // Linear warm-up, then linear decay to zero at the last step (HF get_linear_schedule_with_warmup).
         const int64_t step = report.steps;
         const double scale = step < warmup ? static_cast<double>(step) / std::max<int64_t>(1, warmup)

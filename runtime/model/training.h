@@ -7,14 +7,25 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "runtime/model/model.h"
 #include "tasks/encode.h"  // Example
 
 namespace lrb {
+
+// How an epoch's training batches are drawn. kBucketed (the default): a seeded shuffle, then batches of
+// similar length (less padding). kRandom: the Hugging Face Trainer's way, a seeded permutation of the
+// examples (torch's RandomSampler) cut into consecutive batches, no length bucketing. Both pad each batch
+// to its longest example.
+enum class Sampler { kBucketed, kRandom };
+// "bucketed" | "random"; anything else is InvalidArgument naming the value and the choices.
+absl::StatusOr<Sampler> ParseSampler(absl::string_view name);
+const char* SamplerName(Sampler sampler);
 
 // The recipe, the same for every head kind; defaults follow the Hugging Face Trainer (AdamW, betas
 // 0.9/0.999, eps 1e-8, linear decay to zero), with weight decay 0.01 applied to every weight but biases and
@@ -27,7 +38,8 @@ struct FinetuneRecipe {
   double warmup_ratio = 0.0;    // share of the steps with a linear warm-up from 0
   double max_grad_norm = 1.0;   // global L2 clipping; 0 disables it
   uint64_t seed = 42;           // shuffling, dropout and new heads
-  int64_t bucket_batches = 50;  // length bucketing: batches sorted by length within groups of this many
+  Sampler sampler = Sampler::kBucketed;
+  int64_t bucket_batches = 50;  // kBucketed: batches sorted by length within groups of this many
   int64_t log_every = 50;       // progress line every this many steps (0: none)
   // Called after every optimizer step with the number of steps completed before it (0-based) and the
   // total, while that step's gradients are still held (LoSparse's pruning reads and masks there); an
@@ -76,6 +88,12 @@ struct FinetuneReport {
 // weight_decay and max_grad_norm >= 0, warmup_ratio in [0, 1] (NaN and infinities refused). Finetune and
 // Distill check it before their first step; `lrbench finetune` before it loads anything.
 absl::Status CheckRecipe(const FinetuneRecipe& recipe);
+
+// One epoch's training batches (indices into `examples`) as the recipe's sampler draws them from `rng`:
+// every example exactly once; the training loop calls it once per epoch with one generator seeded from
+// recipe.seed, so epochs differ.
+std::vector<std::vector<int64_t>> EpochBatches(const std::vector<Example>& examples, const FinetuneRecipe& recipe,
+                                               std::mt19937_64& rng);
 
 // "8m10s", or "1h02m" from an hour on: the elapsed and ETA figures of progress lines.
 std::string FormatDuration(double seconds);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "base/safetensors.h"
 #include "runtime/model/config.h"
 #include "runtime/model/synthetic_task.h"
@@ -369,6 +371,98 @@ TEST(Seq2SeqTest, StatisticsSeeEveryTargetTokenAndNoPadding) {
     EXPECT_GE(s.fisher.minCoeff(), 0.0f) << name;
     EXPECT_GT(s.fisher.maxCoeff(), 0.0f) << name;
     EXPECT_GT(s.sensitivity.maxCoeff(), 0.0f) << name;
+  }
+}
+
+// Examples of lengths 1..n (in turn), so that bucketing would be visible.
+std::vector<Example> OfVaryingLength(int n) {
+  std::vector<Example> out(n);
+  for (int i = 0; i < n; ++i) out[i].input_ids.assign(1 + i % 17, 5);
+  return out;
+}
+
+std::vector<int64_t> Flatten(const std::vector<std::vector<int64_t>>& batches) {
+  std::vector<int64_t> all;
+  for (const auto& b : batches) all.insert(all.end(), b.begin(), b.end());
+  return all;
+}
+
+// The random sampler (HF Trainer's RandomSampler): each epoch is one seeded permutation of the examples cut
+// into consecutive batches of batch_size (the last one shorter), so every example is seen exactly once per
+// epoch; epochs differ, seeds differ, and the same seed repeats.
+TEST(EpochBatchesTest, RandomSamplerIsAPermutationCutIntoBatches) {
+  const std::vector<Example> examples = OfVaryingLength(103);
+  FinetuneRecipe recipe;
+  recipe.sampler = Sampler::kRandom;
+  recipe.batch_size = 8;
+  std::mt19937_64 rng(recipe.seed);
+  std::vector<std::vector<int64_t>> epochs;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    const std::vector<std::vector<int64_t>> batches = EpochBatches(examples, recipe, rng);
+    ASSERT_EQ(batches.size(), 13u);  // ceil(103 / 8)
+    for (size_t b = 0; b + 1 < batches.size(); ++b) EXPECT_EQ(batches[b].size(), 8u);
+    EXPECT_EQ(batches.back().size(), 103u - 12 * 8);
+    std::vector<int64_t> all = Flatten(batches);
+    epochs.push_back(all);
+    std::sort(all.begin(), all.end());
+    for (int64_t i = 0; i < 103; ++i) ASSERT_EQ(all[i], i) << "epoch " << epoch << " misses or repeats an example";
+  }
+  EXPECT_NE(epochs[0], epochs[1]);
+  EXPECT_NE(epochs[1], epochs[2]);
+  // Exactly the generator's shuffle of 0..n-1, in order: no bucketing, no batch reordering.
+  std::vector<int64_t> expected(103);
+  std::iota(expected.begin(), expected.end(), 0);
+  std::mt19937_64 again(recipe.seed);
+  std::shuffle(expected.begin(), expected.end(), again);
+  EXPECT_EQ(epochs[0], expected);
+  std::mt19937_64 same(recipe.seed), other(recipe.seed + 1);
+  EXPECT_EQ(Flatten(EpochBatches(examples, recipe, same)), epochs[0]);
+  EXPECT_NE(Flatten(EpochBatches(examples, recipe, other)), epochs[0]);
+}
+
+// The default (bucketed) sampler also sees every example once per epoch, but its batches are sorted by length
+// within groups, which the random sampler's are not (with these lengths, at this seed).
+TEST(EpochBatchesTest, BucketedSamplerSortsWithinGroupsAndRandomDoesNot) {
+  const std::vector<Example> examples = OfVaryingLength(200);
+  FinetuneRecipe recipe;
+  recipe.batch_size = 10;
+  recipe.bucket_batches = 5;
+  ASSERT_EQ(recipe.sampler, Sampler::kBucketed);
+  const auto sorted_batches = [&](const std::vector<std::vector<int64_t>>& batches) {
+    int sorted = 0;
+    for (const auto& b : batches) {
+      sorted += std::is_sorted(b.begin(), b.end(), [&](int64_t x, int64_t y) {
+        return examples[x].input_ids.size() > examples[y].input_ids.size();
+      });
+    }
+    return sorted;
+  };
+  std::mt19937_64 rng(recipe.seed);
+  const std::vector<std::vector<int64_t>> bucketed = EpochBatches(examples, recipe, rng);
+  std::vector<int64_t> all = Flatten(bucketed);
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), 200u);
+  for (int64_t i = 0; i < 200; ++i) ASSERT_EQ(all[i], i);
+  EXPECT_EQ(sorted_batches(bucketed), 20);
+  recipe.sampler = Sampler::kRandom;
+  std::mt19937_64 rng2(recipe.seed);
+  EXPECT_LT(sorted_batches(EpochBatches(examples, recipe, rng2)), 5);
+}
+
+TEST(SamplerTest, ParsesItsNamesAndRefusesOthersByName) {
+  for (Sampler s : {Sampler::kBucketed, Sampler::kRandom}) {
+    absl::StatusOr<Sampler> parsed = ParseSampler(SamplerName(s));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, s);
+  }
+  EXPECT_STREQ(SamplerName(Sampler::kRandom), "random");
+  for (const char* bad : {"", "Random", "shuffled", "sequential"}) {
+    absl::StatusOr<Sampler> parsed = ParseSampler(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find(absl::StrCat("sampler '", bad, "' is not one of bucketed, random")),
+              std::string::npos)
+        << parsed.status();
   }
 }
 
