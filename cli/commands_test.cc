@@ -498,6 +498,22 @@ TEST(ReproduceCommandTest, BadFlagsAreOneLineBeforeAnyWork) {
   }
 }
 
+// A reproduction whose runs fail exits 1 after rendering the tables (it exited 0, so a CI job passed).
+TEST(ReproduceCommandTest, FailedRunsMakeTheExitStatusNonzero) {
+  const std::string specs = Fresh("failing_specs"), out = Fresh("failing_out");
+  std::filesystem::create_directories(specs);
+  std::ofstream(specs + "/tf.json") << R"({
+    "id": "tf", "title": "failing", "source": "test", "setting": "test",
+    "columns": [{"name": "RTE", "task": "glue/rte", "metric": "accuracy"}],
+    "grid": {"model": "third_party/embedded/models/bert-mini-mlm", "max_eval_examples": 8,
+             "linears": ["bert.encoder.layer.0.attention.self.query"],
+             "rows": [{"label": "too big", "method": "svd", "budget": {"rank": 100000}}]}})";
+  ToolRun r = Lrbench(absl::StrCat("reproduce --specs=", specs, " --out=", out));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("1 of the 1 runs this call ran failed"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out + "/tables/tf.md"));  // the tables are still rendered
+}
+
 // `lrbench score` on the embedded SST-2 dev split (872 rows, "sentence<TAB>label", ids 0..871).
 TEST(ScoreCommandTest, ScoresAgainstTheEmbeddedGoldLabels) {
   std::ifstream dev("third_party/embedded/data/glue/SST-2/dev.tsv");

@@ -121,12 +121,15 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   }
 
   if (absl::Status s = CheckTasks(tables, options.tasks); !s.ok()) return s;
+  int failed = 0, ran = 0;  // by this call
   if (!a.render_only) {
     options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     std::fprintf(stderr, "lrbench reproduce: %zu table(s), profile %s, shard %d/%d, out %s\n", tables.size(),
                  options.profile.c_str(), options.shard_index, options.shard_count, options.out_dir.c_str());
     absl::StatusOr<RunnerSummary> summary = RunTables(tables, options);
     if (!summary.ok()) return summary.status();
+    failed = summary->failed;
+    ran = summary->ran;
     std::fprintf(stderr,
                  "lrbench reproduce: %d run(s): %d done earlier, %d left to another process, %d ran (%d failed, "
                  "%d without data) in %.0f s\n",
@@ -143,6 +146,11 @@ absl::Status Reproduce(const ReproduceArgs& a) {
   if (!published.ok()) return published.status();
   std::printf("tables: %s (markdown, LaTeX, CSV, SVG); all tables: %s\n", published->tables_dir.c_str(),
               published->results_md.c_str());
+  // The tables show the failures; the exit status tells a script or CI job that there were some.
+  if (failed > 0) {
+    return absl::AbortedError(absl::StrFormat(
+        "%d of the %d runs this call ran failed (each error is in its record and its table's footnotes)", failed, ran));
+  }
   return absl::OkStatus();
 }
 
