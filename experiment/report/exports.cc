@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "experiment/report/cells.h"
+#include "experiment/report/report.h"
 #include "tasks/metric.h"
 
 namespace lrb {
@@ -36,9 +37,11 @@ std::vector<const RunRecord*> Ordered(const TableRecords& t) {
     }
     return 1 << 30;
   };
+  std::map<const RunRecord*, int64_t> seed;  // parsed once per record, not once per comparison
+  for (const RunRecord* r : out) seed[r] = RecordSeed(*r);
   std::sort(out.begin(), out.end(), [&](const RunRecord* a, const RunRecord* b) {
-    return std::make_tuple(a->table, row_index(a->row), a->row, a->task, a->eval_split, RecordSeed(*a), a->run_id) <
-           std::make_tuple(b->table, row_index(b->row), b->row, b->task, b->eval_split, RecordSeed(*b), b->run_id);
+    return std::make_tuple(a->table, row_index(a->row), a->row, a->task, a->eval_split, seed[a], a->run_id) <
+           std::make_tuple(b->table, row_index(b->row), b->row, b->task, b->eval_split, seed[b], b->run_id);
   });
   return out;
 }
@@ -46,13 +49,6 @@ std::vector<const RunRecord*> Ordered(const TableRecords& t) {
 Json Number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 std::string Field(double v) { return std::isfinite(v) ? absl::StrFormat("%.17g", v) : ""; }
-
-std::string CsvText(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -118,14 +114,14 @@ std::string TidyCsv(const std::vector<TableRecords>& tables) {
       const int64_t seed = RecordSeed(*r);
       auto line = [&](const std::string& metric, const std::string& value, const std::string& low,
                       const std::string& high, const std::string& stderr_text) {
-        const std::vector<std::string> fields = {CsvText(r->table),
-                                                 CsvText(r->row),
-                                                 CsvText(r->task),
-                                                 CsvText(r->eval_split),
+        const std::vector<std::string> fields = {CsvField(r->table),
+                                                 CsvField(r->row),
+                                                 CsvField(r->task),
+                                                 CsvField(r->eval_split),
                                                  seed < 0 ? "" : absl::StrCat(seed),
-                                                 CsvText(r->profile),
+                                                 CsvField(r->profile),
                                                  RunStatusName(r->status),
-                                                 CsvText(metric),
+                                                 CsvField(metric),
                                                  value,
                                                  low,
                                                  high,

@@ -453,15 +453,6 @@ std::string LatexEscape(const std::string& text) {
   return out;
 }
 
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string Or(const std::string& text, const std::string& fallback) { return text.empty() ? fallback : text; }
 
@@ -620,6 +611,16 @@ std::string Csv(const TableSpec& spec, const TableModel& model) {
 }
 
 }  // namespace
+
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
 
 std::string FormatParams(int64_t params) {
   const double p = static_cast<double>(params);

@@ -44,6 +44,9 @@ struct RenderedTable {
 RenderedTable RenderTable(const TableSpec& spec, const std::vector<RunRecord>& records,
                           const RenderContext& context);
 
+// A CSV field: as it is, or quoted (inner quotes doubled) when it holds a comma, quote or line break.
+std::string CsvField(const std::string& text);
+
 // Parameter count as the tables print it: "8.3M", "110M", "1.2B", "950K".
 std::string FormatParams(int64_t params);
 
